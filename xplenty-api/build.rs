@@ -1,0 +1,20 @@
+//! Generates the client from `spec/xplenty.yaml` into `OUT_DIR`, through the same
+//! function the snapshot tests and `cargo xtask` use.
+
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let spec = manifest.join("../spec/xplenty.yaml");
+    println!("cargo::rerun-if-changed={}", spec.display());
+    let generated = match xplenty_gen::generate_file(&spec) {
+        Ok(generated) => generated,
+        Err(error) => {
+            // The message names every broken rule with its operation and JSON pointer.
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+    };
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("xplenty.rs");
+    std::fs::write(&out, generated.code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+}

@@ -1,0 +1,170 @@
+//! progenitor's hooks: `pre` fixes what every request carries, `exec` owns the attempts
+//! (budget, retries, backoff, rate-limit figures, error-body normalisation, tracing).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::{Request, Response, StatusCode};
+use tracing::Instrument;
+
+use crate::call::{self, CallRecord};
+use crate::error::excerpt;
+use crate::retry::{Failure, retry_after};
+use crate::{Client, ClientState, RateLimit, Scope};
+
+impl ClientHooks<ClientState> for Client {
+    async fn pre<E>(&self, request: &mut Request, info: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
+        let headers = request.headers_mut();
+        // progenitor sends `Accept: application/json` and `api-version`; the API wants
+        // its vendor type with the version in it, and nothing else.
+        headers.insert(ACCEPT, HeaderValue::from_static(crate::ACCEPT));
+        headers.remove("api-version");
+        if crate::operation(info.operation_id).is_some_and(|op| op.scope == Scope::Global) {
+            // The generated client's base is the account's; global calls live under
+            // the host itself.
+            let shared = &self.inner().shared;
+            let url = request.url_mut();
+            if let Some(rest) = url.path().strip_prefix(shared.account_base_path.as_str()) {
+                let path = format!("{}{rest}", shared.root_path);
+                url.set_path(&path);
+            }
+        }
+        Ok(())
+    }
+
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        let span = tracing::info_span!(
+            "xplenty.call",
+            operation = info.operation_id,
+            method = %request.method(),
+            path = crate::operation(info.operation_id).map_or("", |op| op.path),
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        self.attempts(request).instrument(span).await
+    }
+}
+
+impl Client {
+    async fn attempts(&self, request: Request) -> reqwest::Result<Response> {
+        let shared = &self.inner().shared;
+        let policy = &shared.retry;
+        let started = tokio::time::Instant::now();
+        let deadline = policy.deadline().map(|d| started + d);
+        let mut delays = policy.delays();
+        let method = request.method().clone();
+        let mut pending = Some(request);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = pending.take().expect("a request is pending at every attempt");
+            // A streaming body cannot be sent twice; such a call gets one attempt.
+            let (this_attempt, kept) = match request.try_clone() {
+                Some(copy) => (copy, Some(request)),
+                None => (request, None),
+            };
+            if let Some(budget) = &shared.budget {
+                budget.acquire().await;
+            }
+            let outcome = match self.client().execute(this_attempt).await {
+                Ok(response) => buffer(response).await,
+                Err(e) => Err(e),
+            };
+            if let Ok(response) = &outcome
+                && let Some(rate_limit) = RateLimit::from_headers(response.headers())
+            {
+                shared.last_rate_limit.store(rate_limit);
+                if let Some(budget) = &shared.budget {
+                    budget.observe(rate_limit);
+                }
+            }
+            let failure = match &outcome {
+                Ok(response) if matches!(response.status().as_u16(), 429 | 502..=504) => Some(Failure::Status(response.status())),
+                Ok(_) => None,
+                Err(e) if e.is_connect() => Some(Failure::Connect),
+                Err(e) if e.is_builder() || e.is_redirect() => None,
+                Err(_) => Some(Failure::Ambiguous),
+            };
+            let delay = match (failure, &kept) {
+                (Some(failure), Some(_)) if policy.should_retry(&method, failure) => delays.next().map(|backoff| {
+                    let asked = outcome.as_ref().ok().and_then(|r| retry_after(r.headers(), chrono::Utc::now()));
+                    asked.map_or(backoff, |asked| asked.max(backoff.min(Duration::from_millis(50))))
+                }),
+                _ => None,
+            };
+            let within_deadline = |delay: Duration| deadline.is_none_or(|d| tokio::time::Instant::now() + delay <= d);
+            match delay {
+                Some(delay) if within_deadline(delay) => {
+                    tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, failure = ?failure, "retrying");
+                    tokio::time::sleep(delay).await;
+                    pending = kept;
+                }
+                _ => return finish(outcome, attempt, started),
+            }
+        }
+    }
+}
+
+/// Reads the whole body inside `exec`, so a connection that breaks mid-body counts as a
+/// failed attempt (and can be retried) and error bodies can be normalised.
+async fn buffer(response: Response) -> reqwest::Result<Response> {
+    let status = response.status();
+    let version = response.version();
+    let mut headers = response.headers().clone();
+    let mut body = response.bytes().await?;
+    if !status.is_success() {
+        body = normalise_error_body(&mut headers, body);
+    }
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(Response::from(rebuilt))
+}
+
+/// Keeps the API's JSON error (and notes its message); anything else (HTML from a proxy,
+/// an empty 429) becomes `{}` with the start of the original kept for the error, so the
+/// generated code still yields the status instead of a decoding failure.
+fn normalise_error_body(headers: &mut reqwest::header::HeaderMap, body: Bytes) -> Bytes {
+    if let Ok(serde_json::Value::Object(object)) = serde_json::from_slice::<serde_json::Value>(&body) {
+        let message = ["message", "error_message"]
+            .iter()
+            .find_map(|key| object.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
+        call::record(|r| {
+            r.message = message;
+            r.body_excerpt = None;
+        });
+        return body;
+    }
+    let kept = excerpt(&body);
+    call::record(|r| {
+        r.message = None;
+        r.body_excerpt = Some(kept);
+    });
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.remove(reqwest::header::CONTENT_LENGTH);
+    Bytes::from_static(b"{}")
+}
+
+fn finish(outcome: reqwest::Result<Response>, attempt: u32, started: tokio::time::Instant) -> reqwest::Result<Response> {
+    let span = tracing::Span::current();
+    span.record("attempt", attempt);
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    let status: Option<StatusCode> = match &outcome {
+        Ok(response) => Some(response.status()),
+        Err(e) => e.status(),
+    };
+    if let Some(status) = status {
+        span.record("status", status.as_u16());
+    }
+    let rate_limit = outcome.as_ref().ok().and_then(|r| RateLimit::from_headers(r.headers()));
+    call::record(|r: &mut CallRecord| {
+        r.attempts = attempt;
+        r.status = status;
+        r.rate_limit = rate_limit;
+    });
+    outcome
+}

@@ -1,0 +1,55 @@
+use std::fmt;
+use std::sync::Arc;
+
+use crate::rate_limit::LastRateLimit;
+use crate::{RateBudget, RateLimit, RetryPolicy};
+
+/// What the client's hooks need besides the HTTP client: the account, the retry
+/// policy and the rate-limit state. Cheap to clone; clones share the rate-limit state
+/// and the budget. Holds no secret.
+#[derive(Clone)]
+pub struct ClientState {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) account_id: String,
+    /// Path of the account base, such as `/acme-analytics/api` (after any path of
+    /// the base URL): the prefix that global operations drop.
+    pub(crate) account_base_path: String,
+    /// Path of the base URL itself, without a trailing slash.
+    pub(crate) root_path: String,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) last_rate_limit: LastRateLimit,
+    pub(crate) budget: Option<RateBudget>,
+}
+
+impl ClientState {
+    pub fn account_id(&self) -> &str {
+        &self.shared.account_id
+    }
+
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.shared.retry
+    }
+
+    /// The figures of the last response that carried them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.shared.last_rate_limit.load()
+    }
+
+    pub fn rate_budget(&self) -> Option<&RateBudget> {
+        self.shared.budget.as_ref()
+    }
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientState")
+            .field("account_id", &self.shared.account_id)
+            .field("retry", &self.shared.retry)
+            .field("rate_limit", &self.rate_limit())
+            .field("budget", &self.shared.budget)
+            .finish()
+    }
+}

@@ -1,0 +1,335 @@
+//! The project's own spec rules (see `spec/README.md`), checked on the raw JSON form of
+//! the document so that every problem can name its JSON pointer. All problems are
+//! collected; nothing stops at the first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use heck::ToUpperCamelCase;
+use serde_json::Value;
+
+use crate::Spec;
+use crate::model::GLOBAL_SERVER;
+use crate::normalise::VENDOR_MEDIA_TYPE;
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const ERROR_RESPONSE: &str = "#/components/responses/Error";
+
+/// One broken rule: which operation (when the problem belongs to one), where in the
+/// document, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `operation_id (METHOD /path)`, when the problem sits inside an operation.
+    pub operation: Option<String>,
+    /// JSON pointer into the document, such as `#/paths/~1clusters/get/responses`.
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.operation {
+            Some(op) => write!(f, "{op} at {}: {}", self.pointer, self.message),
+            None => write!(f, "{}: {}", self.pointer, self.message),
+        }
+    }
+}
+
+/// Checks every rule and returns every problem, in document order.
+pub fn check(spec: &Spec) -> Vec<Problem> {
+    let mut checker = Checker { root: &spec.raw, problems: Vec::new(), operation: None };
+    checker.document();
+    checker.problems
+}
+
+struct Checker<'a> {
+    root: &'a Value,
+    problems: Vec<Problem>,
+    operation: Option<String>,
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+fn segment(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+impl<'a> Checker<'a> {
+    fn problem(&mut self, pointer: &str, message: impl Into<String>) {
+        self.problems.push(Problem { operation: self.operation.clone(), pointer: pointer.to_owned(), message: message.into() });
+    }
+
+    fn resolve(&self, node: &'a Value) -> Option<&'a Value> {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(reference) => self.root.pointer(reference.strip_prefix('#')?),
+            None => Some(node),
+        }
+    }
+
+    fn document(&mut self) {
+        if self.root.get("openapi").and_then(Value::as_str) != Some("3.0.3") {
+            self.problem("#/openapi", "must be 3.0.3");
+        }
+        self.references(self.root, "#".to_owned());
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(paths) = self.root.get("paths").and_then(Value::as_object) {
+            for (path, item) in paths {
+                let item_pointer = format!("#/paths/{}", segment(path));
+                self.operation = None;
+                if let Some(servers) = item.get("servers") {
+                    let global = servers.as_array().is_some_and(|s| {
+                        s.len() == 1 && s[0].get("url").and_then(Value::as_str) == Some(GLOBAL_SERVER)
+                    });
+                    if !global {
+                        self.problem(&format!("{item_pointer}/servers"), format!("a path item may only override servers with exactly [{{url: {GLOBAL_SERVER}}}]"));
+                    }
+                }
+                for method in METHODS {
+                    let Some(op) = item.get(method) else { continue };
+                    let pointer = format!("{item_pointer}/{method}");
+                    let id = op.get("operationId").and_then(Value::as_str).unwrap_or("");
+                    self.operation = Some(format!("{} ({} {path})", if id.is_empty() { "<no operationId>" } else { id }, method.to_uppercase()));
+                    if id.is_empty() {
+                        self.problem(&pointer, "needs an operationId");
+                    } else if !is_snake_case(id) {
+                        self.problem(&format!("{pointer}/operationId"), "must be snake_case");
+                    } else if let Some(other) = ids.insert(id.to_owned(), format!("{} {path}", method.to_uppercase())) {
+                        self.problem(&format!("{pointer}/operationId"), format!("duplicate operationId (also {other})"));
+                    }
+                    self.operation_rules(path, item, op, &pointer);
+                }
+            }
+        }
+        self.operation = None;
+        self.components();
+    }
+
+    fn operation_rules(&mut self, path: &str, item: &'a Value, op: &'a Value, pointer: &str) {
+        if op.get("tags").and_then(Value::as_array).map_or(0, Vec::len) != 1 {
+            self.problem(&format!("{pointer}/tags"), "needs exactly one tag");
+        }
+        if op.get("summary").and_then(Value::as_str).is_none_or(str::is_empty) {
+            self.problem(pointer, "needs a summary");
+        }
+        // responses
+        let responses = op.get("responses").and_then(Value::as_object);
+        let responses_pointer = format!("{pointer}/responses");
+        let Some(responses) = responses else {
+            self.problem(&responses_pointer, "needs responses");
+            return;
+        };
+        let success: Vec<&String> = responses.keys().filter(|c| c.starts_with('2')).collect();
+        if success.len() != 1 {
+            self.problem(&responses_pointer, format!("needs exactly one success (2xx) response, has {}", success.len()));
+        }
+        for code in ["4XX", "5XX"] {
+            let ok = responses.get(code).and_then(|r| r.get("$ref")).and_then(Value::as_str) == Some(ERROR_RESPONSE);
+            if !ok {
+                self.problem(&format!("{responses_pointer}/{code}"), format!("must be $ref: '{ERROR_RESPONSE}'"));
+            }
+        }
+        for code in responses.keys().filter(|c| !c.starts_with('2') && *c != "4XX" && *c != "5XX") {
+            self.problem(&format!("{responses_pointer}/{}", segment(code)), "only one 2xx, '4XX' and '5XX' are allowed (progenitor accepts one success and one error shape)");
+        }
+        for code in success {
+            let response_pointer = format!("{responses_pointer}/{code}");
+            let Some(response) = self.resolve(&responses[code.as_str()]) else { continue };
+            let Some(content) = response.get("content").and_then(Value::as_object) else { continue };
+            if content.len() != 1 || !content.contains_key(VENDOR_MEDIA_TYPE) {
+                self.problem(&format!("{response_pointer}/content"), format!("a success body has exactly one media type, {VENDOR_MEDIA_TYPE}"));
+            }
+            for (media_type, media) in content {
+                let media_pointer = format!("{response_pointer}/content/{}", segment(media_type));
+                let schema = media.get("schema").unwrap_or(&Value::Null);
+                if !is_ref(schema) && !is_array_of_ref(schema) && schema != &serde_json::json!({"type": "boolean"}) {
+                    self.problem(&format!("{media_pointer}/schema"), "must be a $ref, an array of a $ref, or {type: boolean}");
+                }
+                if media.get("example").is_none() {
+                    self.problem(&media_pointer, "needs an example");
+                }
+            }
+        }
+        // request body
+        if let Some(body) = op.get("requestBody").and_then(|b| self.resolve(b)) {
+            let body_pointer = format!("{pointer}/requestBody");
+            let content = body.get("content").and_then(Value::as_object);
+            match content {
+                Some(content) if content.len() == 1 && content.contains_key("application/json") => {
+                    let media = &content["application/json"];
+                    let media_pointer = format!("{body_pointer}/content/application~1json");
+                    if !media.get("schema").is_some_and(is_ref) {
+                        self.problem(&format!("{media_pointer}/schema"), "a request body schema must be a $ref to a component");
+                    }
+                    if media.get("example").is_none() {
+                        self.problem(&media_pointer, "needs an example");
+                    }
+                }
+                _ => self.problem(&format!("{body_pointer}/content"), "a request body has exactly one media type, application/json"),
+            }
+        }
+        // parameters
+        let mut declared_path = BTreeSet::new();
+        for (list, list_pointer) in [(item.get("parameters"), format!("{}/parameters", pointer.rsplit_once('/').map_or("", |p| p.0))), (op.get("parameters"), format!("{pointer}/parameters"))] {
+            let Some(list) = list.and_then(Value::as_array) else { continue };
+            for (i, parameter) in list.iter().enumerate() {
+                let parameter_pointer = format!("{list_pointer}/{i}");
+                let Some(parameter) = self.resolve(parameter) else { continue };
+                let name = parameter.get("name").and_then(Value::as_str).unwrap_or("?");
+                if parameter.get("in").and_then(Value::as_str) == Some("path") {
+                    declared_path.insert(name.to_owned());
+                    if !path.contains(&format!("{{{name}}}")) {
+                        self.problem(&parameter_pointer, format!("path parameter `{name}` is not in the path"));
+                    }
+                }
+                if parameter.get("example").is_none() {
+                    self.problem(&parameter_pointer, format!("parameter `{name}` needs an example"));
+                }
+            }
+        }
+        for name in path_parameters(path) {
+            if !declared_path.contains(name) {
+                self.problem(pointer, format!("path parameter `{name}` is not declared"));
+            }
+        }
+        self.no_inline_enums(op, pointer.to_owned());
+    }
+
+    fn components(&mut self) {
+        let Some(components) = self.root.get("components") else { return };
+        if let Some(schemas) = components.get("schemas").and_then(Value::as_object) {
+            for (name, schema) in schemas {
+                let pointer = format!("#/components/schemas/{}", segment(name));
+                if schema.get("example").is_none() {
+                    self.problem(&pointer, "needs an example");
+                }
+                if let Some(values) = schema.get("enum") {
+                    self.enum_values(&pointer, values);
+                } else {
+                    self.no_inline_enums(schema, pointer.clone());
+                }
+                self.no_closed_objects(schema, pointer);
+            }
+        }
+        for section in ["parameters", "requestBodies", "responses"] {
+            let Some(entries) = components.get(section).and_then(Value::as_object) else { continue };
+            for (name, entry) in entries {
+                let pointer = format!("#/components/{section}/{}", segment(name));
+                self.no_inline_enums(entry, pointer.clone());
+                let has_example = match section {
+                    "parameters" => entry.get("example").is_some(),
+                    _ => entry.get("content").and_then(Value::as_object).is_none_or(|c| c.values().all(|m| m.get("example").is_some())),
+                };
+                if !has_example {
+                    self.problem(&pointer, "needs an example");
+                }
+            }
+        }
+    }
+
+    /// Enum values become Rust variants of an open enum: each must give a distinct,
+    /// valid identifier.
+    fn enum_values(&mut self, pointer: &str, values: &Value) {
+        let mut seen = BTreeMap::new();
+        for (i, value) in values.as_array().into_iter().flatten().enumerate() {
+            let Some(value) = value.as_str() else {
+                self.problem(&format!("{pointer}/enum/{i}"), "enum values must be strings");
+                continue;
+            };
+            let variant = value.to_upper_camel_case();
+            let valid = variant.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && variant.chars().all(|c| c.is_ascii_alphanumeric())
+                && variant != "Unknown";
+            if !valid {
+                self.problem(&format!("{pointer}/enum/{i}"), format!("`{value}` does not make a Rust variant name (got `{variant}`)"));
+            } else if let Some(other) = seen.insert(variant.clone(), value.to_owned()) {
+                self.problem(&format!("{pointer}/enum/{i}"), format!("`{value}` and `{other}` both become the variant `{variant}`"));
+            }
+        }
+    }
+
+    fn no_inline_enums(&mut self, node: &Value, pointer: String) {
+        match node {
+            Value::Object(map) => {
+                if map.contains_key("enum") {
+                    self.problem(&pointer, "inline enum: make it a component schema so it is open and named");
+                }
+                for (key, value) in map {
+                    if key != "example" && key != "enum" {
+                        self.no_inline_enums(value, format!("{pointer}/{}", segment(key)));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, value) in items.iter().enumerate() {
+                    self.no_inline_enums(value, format!("{pointer}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn no_closed_objects(&mut self, node: &Value, pointer: String) {
+        match node {
+            Value::Object(map) => {
+                if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                    self.problem(&pointer, "additionalProperties: false would reject fields the server adds");
+                }
+                for (key, value) in map {
+                    if key != "example" {
+                        self.no_closed_objects(value, format!("{pointer}/{}", segment(key)));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, value) in items.iter().enumerate() {
+                    self.no_closed_objects(value, format!("{pointer}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Every `$ref` must point at something in this document.
+    fn references(&mut self, node: &'a Value, pointer: String) {
+        match node {
+            Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                    let found = reference.strip_prefix('#').is_some_and(|p| self.root.pointer(p).is_some());
+                    if !found {
+                        self.problem(&pointer, format!("$ref `{reference}` does not resolve"));
+                    }
+                }
+                for (key, value) in map {
+                    if key != "example" {
+                        self.references(value, format!("{pointer}/{}", segment(key)));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, value) in items.iter().enumerate() {
+                    self.references(value, format!("{pointer}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_snake_case(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !s.contains("__")
+        && !s.ends_with('_')
+}
+
+fn is_ref(schema: &Value) -> bool {
+    schema.get("$ref").and_then(Value::as_str).is_some_and(|r| r.starts_with("#/components/schemas/"))
+}
+
+fn is_array_of_ref(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("array") && schema.get("items").is_some_and(is_ref)
+}
+
+/// The `{name}` segments of a path template.
+pub(crate) fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('{').skip(1).filter_map(|s| s.split_once('}').map(|(name, _)| name))
+}

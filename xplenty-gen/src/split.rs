@@ -1,0 +1,147 @@
+//! Cuts the generated file into pieces for fine-grained snapshots, so that a one-field
+//! change of the spec shows as a few lines in one or two snapshot files.
+
+use std::collections::BTreeMap;
+
+use heck::ToSnakeCase;
+
+/// What a piece holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PieceKind {
+    /// One operation: its `Client` method and its builder.
+    Operation,
+    /// One type of `types`, with its impls and struct builder.
+    Type,
+    /// Everything else: the client frame, modules, the operation table.
+    Client,
+}
+
+/// One reviewable piece of the generated code.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    pub kind: PieceKind,
+    /// Operation id, type name, or `client`.
+    pub name: String,
+    pub code: String,
+}
+
+impl Piece {
+    /// A file-name-safe name, unique across all pieces: `operation__list_clusters`,
+    /// `type__Cluster`, `client`.
+    pub fn snapshot_name(&self) -> String {
+        match self.kind {
+            PieceKind::Operation => format!("operation__{}", self.name),
+            PieceKind::Type => format!("type__{}", self.name),
+            PieceKind::Client => "client".to_owned(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Buckets {
+    operations: BTreeMap<String, Vec<syn::Item>>,
+    types: BTreeMap<String, Vec<syn::Item>>,
+    rest: Vec<syn::Item>,
+}
+
+pub(crate) fn pieces(file: &syn::File) -> Vec<Piece> {
+    let mut buckets = Buckets::default();
+    for item in &file.items {
+        match item {
+            syn::Item::Mod(m) if m.ident == "types" => {
+                let mut frame = m.clone();
+                let items = m.content.as_ref().map(|c| c.1.clone()).unwrap_or_default();
+                let mut kept = Vec::new();
+                for item in items {
+                    match &item {
+                        syn::Item::Mod(inner) if inner.ident == "builder" => {
+                            let mut inner_frame = inner.clone();
+                            let mut inner_kept = Vec::new();
+                            for item in inner.content.as_ref().map(|c| c.1.clone()).unwrap_or_default() {
+                                match item_name(&item) {
+                                    Some(name) => buckets.types.entry(name).or_default().push(in_builder_module(item)),
+                                    None => inner_kept.push(item),
+                                }
+                            }
+                            if let Some(c) = inner_frame.content.as_mut() {
+                                c.1 = inner_kept;
+                            }
+                            kept.push(syn::Item::Mod(inner_frame));
+                        }
+                        _ => match item_name(&item) {
+                            Some(name) => buckets.types.entry(name).or_default().push(item),
+                            None => kept.push(item),
+                        },
+                    }
+                }
+                if let Some(c) = frame.content.as_mut() {
+                    c.1 = kept;
+                }
+                buckets.rest.push(syn::Item::Mod(frame));
+            }
+            syn::Item::Mod(m) if m.ident == "builder" => {
+                let mut frame = m.clone();
+                let mut kept = Vec::new();
+                for item in m.content.as_ref().map(|c| c.1.clone()).unwrap_or_default() {
+                    match item_name(&item) {
+                        Some(name) => buckets.operations.entry(name.to_snake_case()).or_default().push(in_builder_module(item)),
+                        None => kept.push(item),
+                    }
+                }
+                if let Some(c) = frame.content.as_mut() {
+                    c.1 = kept;
+                }
+                buckets.rest.push(syn::Item::Mod(frame));
+            }
+            syn::Item::Impl(imp) if imp.trait_.is_none() && is_operation_impl(imp) => {
+                for method in &imp.items {
+                    let syn::ImplItem::Fn(f) = method else { continue };
+                    let mut single = imp.clone();
+                    single.items = vec![method.clone()];
+                    buckets.operations.entry(f.sig.ident.to_string()).or_default().insert(0, syn::Item::Impl(single));
+                }
+            }
+            other => buckets.rest.push(other.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    for (name, items) in buckets.operations {
+        out.push(Piece { kind: PieceKind::Operation, name, code: render(items) });
+    }
+    for (name, items) in buckets.types {
+        out.push(Piece { kind: PieceKind::Type, name, code: render(items) });
+    }
+    out.push(Piece { kind: PieceKind::Client, name: "client".to_owned(), code: render(buckets.rest) });
+    out
+}
+
+/// The `impl Client` block with the operation methods (not the constructors).
+fn is_operation_impl(imp: &syn::ItemImpl) -> bool {
+    let named_client = matches!(imp.self_ty.as_ref(), syn::Type::Path(p) if p.path.is_ident("Client"));
+    named_client
+        && imp.items.iter().all(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident != "new_with_client"))
+}
+
+/// The type an item defines or implements for.
+fn item_name(item: &syn::Item) -> Option<String> {
+    match item {
+        syn::Item::Struct(s) => Some(s.ident.to_string()),
+        syn::Item::Enum(e) => Some(e.ident.to_string()),
+        syn::Item::Impl(imp) => match imp.self_ty.as_ref() {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Wraps an item of the `builder` module (of the client or of `types`) in `mod builder`,
+/// so a piece shows where it lives.
+fn in_builder_module(item: syn::Item) -> syn::Item {
+    syn::parse_quote! { mod builder { #item } }
+}
+
+fn render(items: Vec<syn::Item>) -> String {
+    let file: syn::File = syn::parse_quote! { #(#items)* };
+    prettyplease::unparse(&file).replace("\r\n", "\n")
+}
