@@ -63,7 +63,11 @@ impl Reply {
     }
 
     pub fn text(status: u16, content_type: &str, body: &str) -> Self {
-        Reply::Answer { status, headers: vec![("content-type".into(), content_type.into())], body: body.as_bytes().to_vec() }
+        Reply::Answer {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     /// Adds a header to an answer.
@@ -150,7 +154,8 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
             shared.requests.push(request);
             shared.script.pop_front().or_else(|| shared.fallback.clone())
         };
-        let reply = reply.unwrap_or_else(|| Reply::json(599, serde_json::json!({"message": "test server: no reply scripted"})));
+        let reply =
+            reply.unwrap_or_else(|| Reply::json(599, serde_json::json!({"message": "test server: no reply scripted"})));
         match reply {
             Reply::Answer { status, headers, body } => {
                 let mut head = format!("HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n", reason(status), body.len());
@@ -164,7 +169,11 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
             }
             Reply::Reset => return,
             Reply::Truncate { status, body, send } => {
-                let head = format!("HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", reason(status), body.len());
+                let head = format!(
+                    "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    reason(status),
+                    body.len()
+                );
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(&body[..send.min(body.len())]).await;
                 let _ = stream.flush().await;

@@ -37,7 +37,11 @@ fn examples(spec: &Value) -> Vec<(String, Value, Value)> {
             for (code, response) in op["responses"].as_object().unwrap() {
                 for media in response.get("content").and_then(Value::as_object).into_iter().flatten().map(|(_, m)| m) {
                     if let Some(example) = media.get("example") {
-                        out.push((format!("{id} ({method} {path}) response {code}"), media["schema"].clone(), example.clone()));
+                        out.push((
+                            format!("{id} ({method} {path}) response {code}"),
+                            media["schema"].clone(),
+                            example.clone(),
+                        ));
                     }
                 }
             }
@@ -62,7 +66,8 @@ fn every_example_validates_against_its_schema() {
     let mut problems = Vec::new();
     for (site, schema, example) in &sites {
         let json_schema = xplenty_gen::to_json_schema(&spec, schema);
-        let validator = jsonschema::draft4::new(&json_schema).unwrap_or_else(|e| panic!("{site}: schema does not compile: {e}"));
+        let validator =
+            jsonschema::draft4::new(&json_schema).unwrap_or_else(|e| panic!("{site}: schema does not compile: {e}"));
         for error in validator.iter_errors(example) {
             problems.push(format!("{site}: {} at {}", error, error.instance_path()));
         }

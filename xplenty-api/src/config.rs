@@ -189,7 +189,8 @@ impl ClientBuilder {
             return Err(ConfigError::EmptyAccountId);
         }
         let authorization = self.authorization.ok_or(ConfigError::InvalidApiKey)?;
-        let invalid = |reason: &str| ConfigError::InvalidBaseUrl { url: self.base_url.clone(), reason: reason.to_owned() };
+        let invalid =
+            |reason: &str| ConfigError::InvalidBaseUrl { url: self.base_url.clone(), reason: reason.to_owned() };
         let root = reqwest::Url::parse(&self.base_url).map_err(|e| invalid(&e.to_string()))?;
         if root.cannot_be_a_base() || root.query().is_some() || root.fragment().is_some() {
             return Err(invalid("must be a plain http(s) URL without query or fragment"));

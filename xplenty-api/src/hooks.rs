@@ -82,7 +82,9 @@ impl Client {
                 }
             }
             let failure = match &outcome {
-                Ok(response) if matches!(response.status().as_u16(), 429 | 502..=504) => Some(Failure::Status(response.status())),
+                Ok(response) if matches!(response.status().as_u16(), 429 | 502..=504) => {
+                    Some(Failure::Status(response.status()))
+                }
                 Ok(_) => None,
                 Err(e) if e.is_connect() => Some(Failure::Connect),
                 Err(e) if e.is_builder() || e.is_redirect() => None,
@@ -149,7 +151,11 @@ fn normalise_error_body(headers: &mut reqwest::header::HeaderMap, body: Bytes) -
     Bytes::from_static(b"{}")
 }
 
-fn finish(outcome: reqwest::Result<Response>, attempt: u32, started: tokio::time::Instant) -> reqwest::Result<Response> {
+fn finish(
+    outcome: reqwest::Result<Response>,
+    attempt: u32,
+    started: tokio::time::Instant,
+) -> reqwest::Result<Response> {
     let span = tracing::Span::current();
     span.record("attempt", attempt);
     span.record("duration_ms", started.elapsed().as_millis() as u64);

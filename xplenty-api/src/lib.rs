@@ -1,8 +1,10 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("../../README.md")]
 #![warn(missing_debug_implementations)]
 
 pub mod call;
 mod config;
+#[doc(hidden)]
+pub mod decode;
 mod error;
 mod hooks;
 pub mod open_enum;
@@ -11,7 +13,7 @@ pub mod pagination;
 mod rate_limit;
 mod retry;
 mod state;
-
+mod wait;
 
 mod generated {
     // Generated code follows progenitor's conventions, not this crate's lints.
@@ -26,7 +28,7 @@ pub use operation::{Operation, Scope, operation};
 pub use rate_limit::{RateBudget, RateLimit};
 pub use retry::RetryPolicy;
 pub use state::ClientState;
-
+pub use wait::{ClusterWait, JobWait, Wait, WaitError, WaitEvent, Waitable};
 
 /// The `Accept` header the API wants: JSON, version 2 of the representation.
 pub const ACCEPT: &str = "application/vnd.xplenty+json; version=2";

@@ -69,7 +69,8 @@ pub(crate) fn next_page(headers: &HeaderMap, current: PageRequest, received: usi
     let mut values = headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok()).peekable();
     if values.peek().is_none() {
         // No Link header at all: a full page may have a successor.
-        return (received >= current.limit).then(|| PageRequest { offset: current.offset + received, limit: current.limit });
+        return (received >= current.limit)
+            .then(|| PageRequest { offset: current.offset + received, limit: current.limit });
     }
     let joined = values.collect::<Vec<_>>().join(", ");
     let links = parse_link_header::parse_with_rel(&joined).ok()?;
@@ -99,7 +100,9 @@ mod tests {
 
     #[test]
     fn follows_the_offset_the_server_writes() {
-        let h = headers(r#"<https://x/api/clusters?offset=1&limit=2>; rel="next", <https://x/api/clusters?offset=0&limit=2>; rel="prev""#);
+        let h = headers(
+            r#"<https://x/api/clusters?offset=1&limit=2>; rel="next", <https://x/api/clusters?offset=0&limit=2>; rel="prev""#,
+        );
         assert_eq!(next_page(&h, PAGE, 2), Some(PageRequest { offset: 1, limit: 2 }));
     }
 

@@ -100,9 +100,7 @@ impl RetryPolicy {
         match failure {
             // 429: the server refused the call without acting on it.
             Failure::Status(StatusCode::TOO_MANY_REQUESTS) => true,
-            Failure::Status(status) => {
-                matches!(status.as_u16(), 502..=504) && repeatable
-            }
+            Failure::Status(status) => matches!(status.as_u16(), 502..=504) && repeatable,
             Failure::Connect => true,
             Failure::Ambiguous => repeatable,
         }
@@ -110,7 +108,10 @@ impl RetryPolicy {
 }
 
 /// `Retry-After` as a delay: delta-seconds or an HTTP date.
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+pub(crate) fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -154,7 +155,9 @@ mod tests {
 
     #[test]
     fn delays_grow_and_stop_at_the_attempt_cap() {
-        let policy = RetryPolicy::default().with_max_attempts(4).with_backoff(Duration::from_millis(100), Duration::from_secs(1));
+        let policy = RetryPolicy::default()
+            .with_max_attempts(4)
+            .with_backoff(Duration::from_millis(100), Duration::from_secs(1));
         let delays: Vec<Duration> = policy.delays().collect();
         assert_eq!(delays.len(), 3);
         assert!(delays[0] >= Duration::from_millis(100) && delays[0] <= Duration::from_millis(200));

@@ -55,7 +55,11 @@ fn segment(s: &str) -> String {
 
 impl<'a> Checker<'a> {
     fn problem(&mut self, pointer: &str, message: impl Into<String>) {
-        self.problems.push(Problem { operation: self.operation.clone(), pointer: pointer.to_owned(), message: message.into() });
+        self.problems.push(Problem {
+            operation: self.operation.clone(),
+            pointer: pointer.to_owned(),
+            message: message.into(),
+        });
     }
 
     fn resolve(&self, node: &'a Value) -> Option<&'a Value> {
@@ -80,20 +84,30 @@ impl<'a> Checker<'a> {
                         s.len() == 1 && s[0].get("url").and_then(Value::as_str) == Some(GLOBAL_SERVER)
                     });
                     if !global {
-                        self.problem(&format!("{item_pointer}/servers"), format!("a path item may only override servers with exactly [{{url: {GLOBAL_SERVER}}}]"));
+                        self.problem(
+                            &format!("{item_pointer}/servers"),
+                            format!("a path item may only override servers with exactly [{{url: {GLOBAL_SERVER}}}]"),
+                        );
                     }
                 }
                 for method in METHODS {
                     let Some(op) = item.get(method) else { continue };
                     let pointer = format!("{item_pointer}/{method}");
                     let id = op.get("operationId").and_then(Value::as_str).unwrap_or("");
-                    self.operation = Some(format!("{} ({} {path})", if id.is_empty() { "<no operationId>" } else { id }, method.to_uppercase()));
+                    self.operation = Some(format!(
+                        "{} ({} {path})",
+                        if id.is_empty() { "<no operationId>" } else { id },
+                        method.to_uppercase()
+                    ));
                     if id.is_empty() {
                         self.problem(&pointer, "needs an operationId");
                     } else if !is_snake_case(id) {
                         self.problem(&format!("{pointer}/operationId"), "must be snake_case");
                     } else if let Some(other) = ids.insert(id.to_owned(), format!("{} {path}", method.to_uppercase())) {
-                        self.problem(&format!("{pointer}/operationId"), format!("duplicate operationId (also {other})"));
+                        self.problem(
+                            &format!("{pointer}/operationId"),
+                            format!("duplicate operationId (also {other})"),
+                        );
                     }
                     self.operation_rules(path, item, op, &pointer);
                 }
@@ -119,7 +133,10 @@ impl<'a> Checker<'a> {
         };
         let success: Vec<&String> = responses.keys().filter(|c| c.starts_with('2')).collect();
         if success.len() != 1 {
-            self.problem(&responses_pointer, format!("needs exactly one success (2xx) response, has {}", success.len()));
+            self.problem(
+                &responses_pointer,
+                format!("needs exactly one success (2xx) response, has {}", success.len()),
+            );
         }
         for code in ["4XX", "5XX"] {
             let ok = responses.get(code).and_then(|r| r.get("$ref")).and_then(Value::as_str) == Some(ERROR_RESPONSE);
@@ -128,20 +145,29 @@ impl<'a> Checker<'a> {
             }
         }
         for code in responses.keys().filter(|c| !c.starts_with('2') && *c != "4XX" && *c != "5XX") {
-            self.problem(&format!("{responses_pointer}/{}", segment(code)), "only one 2xx, '4XX' and '5XX' are allowed (progenitor accepts one success and one error shape)");
+            self.problem(
+                &format!("{responses_pointer}/{}", segment(code)),
+                "only one 2xx, '4XX' and '5XX' are allowed (progenitor accepts one success and one error shape)",
+            );
         }
         for code in success {
             let response_pointer = format!("{responses_pointer}/{code}");
             let Some(response) = self.resolve(&responses[code.as_str()]) else { continue };
             let Some(content) = response.get("content").and_then(Value::as_object) else { continue };
             if content.len() != 1 || !content.contains_key(VENDOR_MEDIA_TYPE) {
-                self.problem(&format!("{response_pointer}/content"), format!("a success body has exactly one media type, {VENDOR_MEDIA_TYPE}"));
+                self.problem(
+                    &format!("{response_pointer}/content"),
+                    format!("a success body has exactly one media type, {VENDOR_MEDIA_TYPE}"),
+                );
             }
             for (media_type, media) in content {
                 let media_pointer = format!("{response_pointer}/content/{}", segment(media_type));
                 let schema = media.get("schema").unwrap_or(&Value::Null);
                 if !is_ref(schema) && !is_array_of_ref(schema) && schema != &serde_json::json!({"type": "boolean"}) {
-                    self.problem(&format!("{media_pointer}/schema"), "must be a $ref, an array of a $ref, or {type: boolean}");
+                    self.problem(
+                        &format!("{media_pointer}/schema"),
+                        "must be a $ref, an array of a $ref, or {type: boolean}",
+                    );
                 }
                 if media.get("example").is_none() {
                     self.problem(&media_pointer, "needs an example");
@@ -157,18 +183,27 @@ impl<'a> Checker<'a> {
                     let media = &content["application/json"];
                     let media_pointer = format!("{body_pointer}/content/application~1json");
                     if !media.get("schema").is_some_and(is_ref) {
-                        self.problem(&format!("{media_pointer}/schema"), "a request body schema must be a $ref to a component");
+                        self.problem(
+                            &format!("{media_pointer}/schema"),
+                            "a request body schema must be a $ref to a component",
+                        );
                     }
                     if media.get("example").is_none() {
                         self.problem(&media_pointer, "needs an example");
                     }
                 }
-                _ => self.problem(&format!("{body_pointer}/content"), "a request body has exactly one media type, application/json"),
+                _ => self.problem(
+                    &format!("{body_pointer}/content"),
+                    "a request body has exactly one media type, application/json",
+                ),
             }
         }
         // parameters
         let mut declared_path = BTreeSet::new();
-        for (list, list_pointer) in [(item.get("parameters"), format!("{}/parameters", pointer.rsplit_once('/').map_or("", |p| p.0))), (op.get("parameters"), format!("{pointer}/parameters"))] {
+        for (list, list_pointer) in [
+            (item.get("parameters"), format!("{}/parameters", pointer.rsplit_once('/').map_or("", |p| p.0))),
+            (op.get("parameters"), format!("{pointer}/parameters")),
+        ] {
             let Some(list) = list.and_then(Value::as_array) else { continue };
             for (i, parameter) in list.iter().enumerate() {
                 let parameter_pointer = format!("{list_pointer}/{i}");
@@ -216,7 +251,10 @@ impl<'a> Checker<'a> {
                 self.no_inline_enums(entry, pointer.clone());
                 let has_example = match section {
                     "parameters" => entry.get("example").is_some(),
-                    _ => entry.get("content").and_then(Value::as_object).is_none_or(|c| c.values().all(|m| m.get("example").is_some())),
+                    _ => entry
+                        .get("content")
+                        .and_then(Value::as_object)
+                        .is_none_or(|c| c.values().all(|m| m.get("example").is_some())),
                 };
                 if !has_example {
                     self.problem(&pointer, "needs an example");
@@ -239,9 +277,15 @@ impl<'a> Checker<'a> {
                 && variant.chars().all(|c| c.is_ascii_alphanumeric())
                 && variant != "Unknown";
             if !valid {
-                self.problem(&format!("{pointer}/enum/{i}"), format!("`{value}` does not make a Rust variant name (got `{variant}`)"));
+                self.problem(
+                    &format!("{pointer}/enum/{i}"),
+                    format!("`{value}` does not make a Rust variant name (got `{variant}`)"),
+                );
             } else if let Some(other) = seen.insert(variant.clone(), value.to_owned()) {
-                self.problem(&format!("{pointer}/enum/{i}"), format!("`{value}` and `{other}` both become the variant `{variant}`"));
+                self.problem(
+                    &format!("{pointer}/enum/{i}"),
+                    format!("`{value}` and `{other}` both become the variant `{variant}`"),
+                );
             }
         }
     }

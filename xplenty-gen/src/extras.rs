@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::ToUpperCamelCase;
 use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, Type};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 
 use crate::{GenError, Operation, Scope};
 
@@ -74,7 +74,10 @@ pub(crate) fn run_progenitor(
             .get_type_space()
             .iter_types()
             .map(|t| t.name())
-            .filter(|n| n.starts_with(|c: char| c.is_ascii_uppercase()) && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|n| {
+                n.starts_with(|c: char| c.is_ascii_uppercase())
+                    && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
             .collect();
         tokens.map(|t| (t, names))
     }));
@@ -100,7 +103,9 @@ pub(crate) fn apply(
     type_names: &BTreeSet<String>,
 ) -> Result<(), GenError> {
     let enum_items: Vec<syn::Item> = open_enums.iter().flat_map(open_enum_items).collect();
-    module_mut(file, "types")?.extend(enum_items);
+    let types = module_mut(file, "types")?;
+    tolerate_null_collections(types);
+    types.extend(enum_items);
     replace_constructors(file)?;
     wrap_builders(file, operations, type_names)?;
     file.items.push(operation_table(operations));
@@ -185,6 +190,27 @@ fn open_enum_items(open_enum: &OpenEnum) -> Vec<syn::Item> {
     file.items
 }
 
+/// typify makes an optional array or map a plain `Vec`/`BTreeMap` with
+/// `#[serde(default)]`, which fails on an explicit `null`. The server sends `null` for
+/// absent values, so such fields read `null` as empty.
+fn tolerate_null_collections(items: &mut [syn::Item]) {
+    for item in items {
+        let syn::Item::Struct(s) = item else { continue };
+        for field in s.fields.iter_mut() {
+            let defaulted = field.attrs.iter().any(|a| {
+                a.path().is_ident("serde")
+                    && a.meta
+                        .require_list()
+                        .is_ok_and(|l| l.tokens.clone().into_iter().next().is_some_and(|t| t.to_string() == "default"))
+            });
+            let custom = field.attrs.iter().any(|a| a.to_token_stream().to_string().contains("deserialize_with"));
+            if defaulted && !custom {
+                field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::decode::null_as_default")]));
+            }
+        }
+    }
+}
+
 /// progenitor's `Client::new` unwraps the reqwest builder and fixes a 15 s timeout; the
 /// runtime provides `Client::new(account_id, api_key)` and a builder instead, and keeps
 /// `new_with_client` to itself.
@@ -218,7 +244,11 @@ fn is_path_named(ty: &syn::Type, name: &str) -> bool {
 
 /// Renames each builder's `send` to a private `send_raw` and adds a `send` whose errors
 /// are [`crate::Error`] naming the operation; adds `stream_all` to paginated lists.
-fn wrap_builders(file: &mut syn::File, operations: &[Operation], type_names: &BTreeSet<String>) -> Result<(), GenError> {
+fn wrap_builders(
+    file: &mut syn::File,
+    operations: &[Operation],
+    type_names: &BTreeSet<String>,
+) -> Result<(), GenError> {
     let by_builder: BTreeMap<String, &Operation> = operations.iter().map(|op| (op.builder_name(), op)).collect();
     let mut wrapped = BTreeSet::new();
     for item in module_mut(file, "builder")? {

@@ -35,7 +35,10 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
                 out.insert(key.clone(), convert(root, value, depth + 1));
             }
             "oneOf" | "anyOf" | "allOf" => {
-                let list = value.as_array().map(|l| l.iter().map(|v| convert(root, v, depth + 1)).collect()).unwrap_or_default();
+                let list = value
+                    .as_array()
+                    .map(|l| l.iter().map(|v| convert(root, v, depth + 1)).collect())
+                    .unwrap_or_default();
                 out.insert(key.clone(), Value::Array(list));
             }
             _ => {

@@ -8,8 +8,8 @@
 mod check;
 mod endpoints;
 mod error;
-mod json_schema;
 mod extras;
+mod json_schema;
 mod load;
 mod model;
 mod normalise;
@@ -67,10 +67,8 @@ impl Timings {
 
 /// Reads and generates the spec at `path`.
 pub fn generate_file(path: &std::path::Path) -> Result<Generated, GenError> {
-    let text = std::fs::read_to_string(path).map_err(|source| GenError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| GenError::Read { path: path.display().to_string(), source })?;
     generate(&text)
 }
 
@@ -100,8 +98,8 @@ pub fn generate(text: &str) -> Result<Generated, GenError> {
     timings.progenitor = started.elapsed();
 
     let started = Instant::now();
-    let mut file: syn::File =
-        syn::parse2(tokens).map_err(|e| GenError::Generator(format!("progenitor emitted code syn cannot parse: {e}")))?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| GenError::Generator(format!("progenitor emitted code syn cannot parse: {e}")))?;
     extras::apply(&mut file, &operations, &open_enums, &type_names)?;
     type_names.extend(open_enums.iter().map(|e| e.name.clone()));
     timings.extras = started.elapsed();

@@ -84,7 +84,9 @@ pub(crate) fn pieces(file: &syn::File) -> Vec<Piece> {
                 let mut kept = Vec::new();
                 for item in m.content.as_ref().map(|c| c.1.clone()).unwrap_or_default() {
                     match item_name(&item) {
-                        Some(name) => buckets.operations.entry(name.to_snake_case()).or_default().push(in_builder_module(item)),
+                        Some(name) => {
+                            buckets.operations.entry(name.to_snake_case()).or_default().push(in_builder_module(item))
+                        }
                         None => kept.push(item),
                     }
                 }
@@ -118,8 +120,7 @@ pub(crate) fn pieces(file: &syn::File) -> Vec<Piece> {
 /// The `impl Client` block with the operation methods (not the constructors).
 fn is_operation_impl(imp: &syn::ItemImpl) -> bool {
     let named_client = matches!(imp.self_ty.as_ref(), syn::Type::Path(p) if p.path.is_ident("Client"));
-    named_client
-        && imp.items.iter().all(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident != "new_with_client"))
+    named_client && imp.items.iter().all(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident != "new_with_client"))
 }
 
 /// The type an item defines or implements for.
@@ -128,9 +129,21 @@ fn item_name(item: &syn::Item) -> Option<String> {
         syn::Item::Struct(s) => Some(s.ident.to_string()),
         syn::Item::Enum(e) => Some(e.ident.to_string()),
         syn::Item::Impl(imp) => match imp.self_ty.as_ref() {
+            // `impl From<Help> for ::std::collections::BTreeMap<..>` belongs to `Help`.
+            syn::Type::Path(p) if p.path.leading_colon.is_some() => trait_argument(imp),
             syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// The type argument of an impl's trait, such as `Help` in `From<Help>`.
+fn trait_argument(imp: &syn::ItemImpl) -> Option<String> {
+    let (path, _) = imp.trait_.as_ref()?;
+    let syn::PathArguments::AngleBracketed(args) = &path.segments.last()?.arguments else { return None };
+    match args.args.first()? {
+        syn::GenericArgument::Type(syn::Type::Path(p)) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     }
 }

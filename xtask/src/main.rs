@@ -85,7 +85,12 @@ fn gen_stats() -> Result<(), String> {
     let generated = last.expect("ran at least once");
     runs.sort_by_key(|t| t.total());
     let median = runs[runs.len() / 2];
-    println!("spec: {} lines, {} operations, {} types", text.lines().count(), generated.operations.len(), generated.type_names.len());
+    println!(
+        "spec: {} lines, {} operations, {} types",
+        text.lines().count(),
+        generated.operations.len(),
+        generated.type_names.len()
+    );
     println!("generated: {} lines", generated.code.lines().count());
     println!(
         "generation (median of 5): total {:.1} ms = load {:.1} + check {:.1} + progenitor {:.1} + extras {:.1} + format {:.1}",
