@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-use reqwest::{Request, Response, StatusCode};
+use reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
 use crate::call::{self, CallRecord};
@@ -44,7 +44,10 @@ impl ClientHooks<ClientState> for Client {
             attempt = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.attempts(request).instrument(span).await
+        // Boxed: the attempt loop holds reqwest's futures, a body buffer and a timer,
+        // and without the box every generated call future carried all of it (12 KB)
+        // and was copied whole on each move.
+        Box::pin(self.attempts(request).instrument(span)).await
     }
 }
 
@@ -111,20 +114,18 @@ impl Client {
 }
 
 /// Reads the whole body inside `exec`, so a connection that breaks mid-body counts as a
-/// failed attempt (and can be retried) and error bodies can be normalised.
+/// failed attempt (and can be retried) and error bodies can be normalised. The parts are
+/// moved, not copied, and the URL is carried over so reqwest need not parse a stand-in.
 async fn buffer(response: Response) -> reqwest::Result<Response> {
-    let status = response.status();
-    let version = response.version();
-    let mut headers = response.headers().clone();
-    let mut body = response.bytes().await?;
-    if !status.is_success() {
-        body = normalise_error_body(&mut headers, body);
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    let mut body = http_body_util::BodyExt::collect(body).await?.to_bytes();
+    if !parts.status.is_success() {
+        body = normalise_error_body(&mut parts.headers, body);
     }
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(Response::from(rebuilt))
+    let carrier = http::Response::builder().url(url).body(()).expect("an empty response with a URL builds");
+    parts.extensions.extend(carrier.into_parts().0.extensions);
+    Ok(Response::from(http::Response::from_parts(parts, body)))
 }
 
 /// Keeps the API's JSON error (and notes its message); anything else (HTML from a proxy,

@@ -276,7 +276,9 @@ fn wrap_builders(
         imp.items.push(syn::parse_quote! {
             #[doc = #doc]
             pub async fn send(self) -> ::std::result::Result<#ok_type, crate::Error> {
-                crate::call::send(#id, self.send_raw()).await
+                // Boxed so the caller's future holds a pointer, not progenitor's
+                // whole request state (kilobytes, copied on every move).
+                crate::call::send(#id, ::std::boxed::Box::pin(self.send_raw())).await
             }
         });
         if op.paginated {
