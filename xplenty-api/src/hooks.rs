@@ -175,3 +175,53 @@ fn finish(
     });
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use reqwest::header::HeaderMap;
+
+    #[test]
+    fn json_error_bodies_are_kept_and_others_become_an_empty_object() {
+        let mut headers = HeaderMap::new();
+        let kept = normalise_error_body(&mut headers, Bytes::from_static(br#"{"message":"no"}"#));
+        assert_eq!(&kept[..], br#"{"message":"no"}"#);
+        let replaced = normalise_error_body(&mut headers, Bytes::from_static(b"<html>502</html>"));
+        assert_eq!(&replaced[..], b"{}");
+        assert_eq!(headers.get(CONTENT_TYPE).unwrap(), "application/json");
+    }
+
+    proptest! {
+        #[test]
+        fn the_error_normaliser_never_panics_and_always_yields_json(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut headers = HeaderMap::new();
+            let body = normalise_error_body(&mut headers, Bytes::from(bytes));
+            prop_assert!(serde_json::from_slice::<serde_json::Value>(&body).is_ok());
+        }
+
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = serde_json::from_slice::<crate::types::Cluster>(&bytes);
+            let _ = serde_json::from_slice::<Vec<crate::types::Job>>(&bytes);
+            let _ = serde_json::from_slice::<crate::types::Error>(&bytes);
+        }
+
+        #[test]
+        fn decoding_arbitrary_json_shapes_never_panics(status in "\\PC{0,20}", progress in any::<f64>(), id in any::<i64>()) {
+            let value = serde_json::json!({"id": id, "status": status, "progress": progress, "outputs": null});
+            let _ = serde_json::from_value::<crate::types::Job>(value);
+        }
+
+        #[test]
+        fn rate_limit_headers_never_panic(limit in "\\PC{0,12}", remaining in "\\PC{0,12}") {
+            let mut headers = HeaderMap::new();
+            if let (Ok(l), Ok(r)) = (HeaderValue::from_str(&limit), HeaderValue::from_str(&remaining)) {
+                headers.insert("x-ratelimit-limit", l);
+                headers.insert("x-ratelimit-remaining", r);
+            }
+            let _ = RateLimit::from_headers(&headers);
+            let _ = crate::retry::retry_after(&headers, chrono::Utc::now());
+        }
+    }
+}
