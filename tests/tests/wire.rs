@@ -176,3 +176,28 @@ async fn a_missing_required_parameter_is_an_invalid_request_and_sends_nothing() 
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(server.requests().is_empty());
 }
+#[tokio::test]
+async fn global_calls_go_to_the_host_and_account_calls_under_the_account() {
+    let server = TestServer::start().await;
+    server.push(Reply::json(200, json!({"id": 5, "name": "Dana", "email": "dana@example.com"})));
+    server.push(Reply::json(200, json!([])));
+    let client = client(&server);
+    client.get_user().send().await.unwrap();
+    client.list_clusters().send().await.unwrap();
+
+    let requests = server.requests();
+    assert_eq!(requests[0].target, "/user");
+    assert_eq!(requests[1].target, "/acme-analytics/api/clusters");
+}
+
+#[tokio::test]
+async fn a_base_url_with_a_path_keeps_it_for_both_scopes() {
+    let server = TestServer::start().await;
+    server.always(Reply::json(200, json!({"id": 5})));
+    let client = Client::builder("team one", KEY).base_url(format!("{}/proxy/", server.base_url())).build().unwrap();
+    client.get_user().send().await.unwrap();
+    client.get_cluster().cluster_id(1_u64).send().await.unwrap();
+
+    let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(targets, ["/proxy/user", "/proxy/team%20one/api/clusters/1"]);
+}
