@@ -41,7 +41,9 @@ mod support {
     /// Drops nulls and empty collections (an absent optional field to the generated
     /// types) and writes date-times in UTC, as the generated types do.
     fn normalise(value: Value) -> Value {
-        let absent = |v: &Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
+        let absent = |v: &Value| {
+            v.is_null() || v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(|m| m.is_empty())
+        };
         match value {
             Value::Object(map) => {
                 Value::Object(map.into_iter().filter(|(_, v)| !absent(v)).map(|(k, v)| (k, normalise(v))).collect())

@@ -275,7 +275,9 @@ impl<'a> Checker<'a> {
             let variant = value.to_upper_camel_case();
             let valid = variant.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && variant.chars().all(|c| c.is_ascii_alphanumeric())
-                && variant != "Unknown";
+                && variant != "Unknown"
+                // `self` would become `Self`, the one capitalised keyword.
+                && variant != "Self";
             if !valid {
                 self.problem(
                     &format!("{pointer}/enum/{i}"),
