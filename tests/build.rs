@@ -3,7 +3,9 @@
 //!   into that type, so every example can be decoded into the type it documents;
 //! - `operations.rs`: one wire test per operation, which sets every parameter and the body
 //!   to the spec's examples, answers with the response example, and asserts the method,
-//!   full path, query and body the server received and what the client decoded.
+//!   full path, query and body the server received and what the client decoded;
+//! - `fake_operations.rs`: the same calls against a fresh `xplenty-fake`, each of which
+//!   must succeed with the documented status and decode.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -20,12 +22,13 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     // A broken spec fails the build of xplenty-api with the full report; do not repeat it.
     let text = std::fs::read_to_string(&spec_path).unwrap_or_default();
-    let (decoders, operations) = match (xplenty_gen::generate(&text), xplenty_gen::load(&text)) {
+    let (decoders, (operations, fake_operations)) = match (xplenty_gen::generate(&text), xplenty_gen::load(&text)) {
         (Ok(generated), Ok(spec)) => (decoders(&generated), operation_tests(&spec.raw, &generated.operations)),
-        _ => (decoders_for(&[]), String::new()),
+        _ => (decoders_for(&[]), (String::new(), String::new())),
     };
     std::fs::write(out.join("decoders.rs"), decoders).expect("write decoders.rs");
     std::fs::write(out.join("operations.rs"), operations).expect("write operations.rs");
+    std::fs::write(out.join("fake_operations.rs"), fake_operations).expect("write fake_operations.rs");
 }
 
 fn decoders(generated: &xplenty_gen::Generated) -> String {
@@ -85,8 +88,9 @@ fn plain(example: &Value) -> String {
     }
 }
 
-fn operation_tests(root: &Value, operations: &[xplenty_gen::Operation]) -> String {
+fn operation_tests(root: &Value, operations: &[xplenty_gen::Operation]) -> (String, String) {
     let mut code = String::new();
+    let mut fake = String::new();
     for op in operations {
         let item = &root["paths"][&op.path];
         let raw = &item[op.method.to_lowercase()];
@@ -156,8 +160,17 @@ fn operation_tests(root: &Value, operations: &[xplenty_gen::Operation]) -> Strin
             status = op.status,
             method = op.method,
         );
+        let _ = write!(
+            fake,
+            "#[tokio::test]\nasync fn {id}() {{\n\
+             \x20   let fake = FakeXplenty::start().await.unwrap();\n\
+             \x20   let response = fake.client().{id}(){setters}\n        .send()\n        .await\n        .expect(\"{id}\");\n\
+             \x20   assert_eq!(response.status(), {status});\n}}\n\n",
+            id = op.id,
+            status = op.status,
+        );
     }
-    code
+    (code, fake)
 }
 
 /// progenitor's builder setter for a parameter name.

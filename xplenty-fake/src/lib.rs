@@ -1,0 +1,199 @@
+//! A faithful, stateful fake of the Xplenty API v2 on 127.0.0.1, started from one call.
+//!
+//! It is a crate of its own, not a feature of `xplenty-api`, so the client's dependency
+//! set stays small and users add the fake only where they test.
+//!
+//! - Every operation of the spec is routed by the client's own operation table and
+//!   answers in the documented shape: collections (clusters, jobs, packages, schedules,
+//!   hooks, connections, members, keys, deliveries, accounts, invoices) start with the
+//!   spec's examples and can be created, read, updated, listed (paged, with `Link`
+//!   headers) and deleted; other calls answer their documented example.
+//! - Clusters move pending, creating, available, idle, pending_terminate, terminating,
+//!   terminated; jobs idle, pending, queued, running (progress rising to 1), completed
+//!   or failed, and pending_stoppage, stopped when stopped. The [`Clock`] drives them:
+//!   manual by default, so tests advance it instead of sleeping.
+//! - The edges of the real API: 401 without the API key as Basic user name, 406 for an
+//!   unacceptable `Accept`, `X-RateLimit-*` on every answer and 429 once the budget is
+//!   spent, `{"message": ...}` errors, 404 for unknown ids, 422 for missing fields.
+//! - Faults can be injected per operation: a status, a delay, a dropped connection.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let fake = xplenty_fake::FakeXplenty::start().await?;
+//! let client = fake.client();
+//! let cluster = client.get_cluster().cluster_id(812_u64).send().await.unwrap();
+//! # Ok(())
+//! # }
+//! ```
+
+mod clock;
+mod route;
+mod server;
+mod state;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use clock::Clock;
+pub use state::Fault;
+
+use state::State;
+
+/// The account id the fake serves unless told otherwise.
+pub const ACCOUNT_ID: &str = "acme-analytics";
+/// The API key the fake accepts unless told otherwise.
+pub const API_KEY: &str = "fake-api-key";
+
+/// A running fake. It stops when dropped.
+pub struct FakeXplenty {
+    base_url: String,
+    account_id: String,
+    api_key: String,
+    state: Arc<Mutex<State>>,
+    clock: Clock,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for FakeXplenty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeXplenty")
+            .field("base_url", &self.base_url)
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings of a fake.
+#[derive(Debug, Clone)]
+pub struct FakeBuilder {
+    account_id: String,
+    api_key: String,
+    rate_limit: u32,
+    clock: Clock,
+}
+
+impl Default for FakeBuilder {
+    fn default() -> Self {
+        FakeBuilder {
+            account_id: ACCOUNT_ID.into(),
+            api_key: API_KEY.into(),
+            rate_limit: 5_000,
+            clock: Clock::manual(),
+        }
+    }
+}
+
+impl FakeBuilder {
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = account_id.into();
+        self
+    }
+
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = api_key.into();
+        self
+    }
+
+    /// Calls allowed before every answer is a 429 (5,000 by default, like the API's hour).
+    pub fn rate_limit(mut self, calls: u32) -> Self {
+        self.rate_limit = calls;
+        self
+    }
+
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Binds 127.0.0.1 on an ephemeral port and starts serving.
+    pub async fn start(self) -> std::io::Result<FakeXplenty> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let state = Arc::new(Mutex::new(State::new(
+            self.clock.clone(),
+            self.account_id.clone(),
+            base_url.clone(),
+            self.rate_limit,
+        )));
+        let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone()));
+        Ok(FakeXplenty {
+            base_url,
+            account_id: self.account_id,
+            api_key: self.api_key,
+            state,
+            clock: self.clock,
+            server,
+        })
+    }
+}
+
+impl FakeXplenty {
+    /// A fake with the default account, key, budget and a manual clock.
+    pub async fn start() -> std::io::Result<FakeXplenty> {
+        FakeXplenty::builder().start().await
+    }
+
+    pub fn builder() -> FakeBuilder {
+        FakeBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// A client for this fake, with the client's default settings.
+    pub fn client(&self) -> xplenty_api::Client {
+        self.client_builder().build().expect("a client for a loopback fake builds")
+    }
+
+    /// A client builder pointed at this fake, to change settings first.
+    pub fn client_builder(&self) -> xplenty_api::ClientBuilder {
+        xplenty_api::Client::builder(&self.account_id, &self.api_key).base_url(&self.base_url)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Moves a manual clock forward: clusters and jobs move on accordingly.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Applies `fault` to the next `times` calls of `operation` (an operation id).
+    pub fn inject(&self, operation: &str, fault: Fault, times: u32) {
+        self.lock().inject(operation, fault, times);
+    }
+
+    /// Jobs run from now on fail instead of completing.
+    pub fn fail_jobs(&self, fail: bool) {
+        self.lock().fail_jobs = fail;
+    }
+
+    /// Calls answered so far (each costs one credit of the budget).
+    pub fn calls(&self) -> u32 {
+        self.lock().calls
+    }
+
+    /// Stops serving; the port is released.
+    pub fn stop(self) {}
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for FakeXplenty {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
