@@ -1,0 +1,124 @@
+//! `cargo run --example quickstart`: a realistic workflow, end to end.
+//!
+//! Without credentials it runs against the embedded fake (its clock 20 times faster than
+//! real time, so it takes a few seconds). With `XPLENTY_ACCOUNT_ID` and `XPLENTY_API_KEY`
+//! set it talks to the real API (or to `XPLENTY_BASE_URL`), and then needs
+//! `XPLENTY_PACKAGE_ID`, the package to run.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use xplenty_api::{Client, types};
+use xplenty_fake::{Clock, FakeXplenty};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    // Kept alive for the whole run when used.
+    let mut _fake = None;
+    let (client, package_id, poll) =
+        if std::env::var_os("XPLENTY_ACCOUNT_ID").is_some() && std::env::var_os("XPLENTY_API_KEY").is_some() {
+            let client = Client::from_env()?;
+            let base = std::env::var("XPLENTY_BASE_URL").unwrap_or_else(|_| xplenty_api::DEFAULT_BASE_URL.to_owned());
+            println!("Talking to {base} as account {} (credentials from the environment).", client.account_id());
+            let package_id: u64 = std::env::var("XPLENTY_PACKAGE_ID")
+                .map_err(|_| "set XPLENTY_PACKAGE_ID to the package to run")?
+                .parse()
+                .map_err(|_| "XPLENTY_PACKAGE_ID must be a number")?;
+            (client, package_id, Duration::from_secs(10))
+        } else {
+            let fake = FakeXplenty::builder().clock(Clock::scaled(20.0)).start().await?;
+            println!(
+                "No XPLENTY_ACCOUNT_ID / XPLENTY_API_KEY set: talking to the embedded fake Xplenty at {}.",
+                fake.base_url()
+            );
+            let client = fake.client();
+            _fake = Some(fake);
+            // The fake starts with the package of the spec's examples.
+            (client, 2041, Duration::from_millis(100))
+        };
+
+    println!("\n1. Creating a cluster of 2 nodes");
+    let body = types::ClusterCreate::builder().nodes(2_u64).name("quickstart".to_owned()).terminate_on_idle(true);
+    let cluster = client.create_cluster().body(body).send().await?;
+    let cluster = client
+        .wait_for_cluster(cluster.id)
+        .poll_interval(poll)
+        .on_event(|event| {
+            if event.status_changed {
+                println!("   cluster {} is {}", event.resource.id, status(&event.resource.status));
+            }
+        })
+        .until_done()
+        .await?;
+    if cluster.status != Some(types::ClusterStatus::Available) && cluster.status != Some(types::ClusterStatus::Idle) {
+        return Err(format!("the cluster ended {}", status(&cluster.status)).into());
+    }
+
+    println!("\n2. Running package {package_id} on it");
+    let run = types::JobRun::builder().cluster_id(cluster.id).package_id(package_id).variables(
+        [("run_date".to_owned(), "'2024-05-01'".to_owned())].into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+    );
+    let job = client.run_job().body(run).send().await?;
+    let bar = std::io::stdout().is_terminal().then(|| {
+        let bar = ProgressBar::new(100);
+        bar.set_style(
+            ProgressStyle::with_template("   [{bar:40}] {pos:>3}% {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let job = client
+        .wait_for_job(job.id)
+        .poll_interval(poll)
+        .on_event(|event| {
+            let percent = (event.resource.progress.unwrap_or(0.0) * 100.0).round() as u64;
+            match &bar {
+                Some(bar) => {
+                    bar.set_position(percent);
+                    bar.set_message(status(&event.resource.status));
+                }
+                None => println!("   job {}: {} {percent}%", event.resource.id, status(&event.resource.status)),
+            }
+        })
+        .until_done()
+        .await?;
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    println!("   job {} ended {}", job.id, status(&job.status));
+
+    println!("\n3. Listing jobs, following every page");
+    let jobs: Vec<types::Job> = client.list_jobs().limit(1_u64).stream_all().try_collect().await?;
+    for job in &jobs {
+        println!(
+            "   job {:>6}  {:<10} package {}",
+            job.id,
+            status(&job.status),
+            job.package_id.map_or("-".into(), |p| p.to_string())
+        );
+    }
+
+    println!("\n4. Terminating the cluster");
+    client.terminate_cluster().cluster_id(cluster.id).send().await?;
+    let cluster = client.wait_for_cluster(cluster.id).poll_interval(poll).until_done().await?;
+    println!("   cluster {} is {}", cluster.id, status(&cluster.status));
+
+    println!(
+        "\nSummary: cluster {} created and terminated, job {} {}, {} jobs streamed, {} calls left this hour, {:.1} s.",
+        cluster.id,
+        job.id,
+        status(&job.status),
+        jobs.len(),
+        client.rate_limit().map_or("?".into(), |r| r.remaining.to_string()),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn status<T: std::fmt::Display>(status: &Option<T>) -> String {
+    status.as_ref().map_or("unknown".to_owned(), ToString::to_string)
+}
