@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::ToUpperCamelCase;
 use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, Type};
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote};
+use quote::{format_ident, quote};
 
 use crate::{GenError, Operation, Scope};
 
@@ -194,17 +194,17 @@ fn open_enum_items(open_enum: &OpenEnum) -> Vec<syn::Item> {
 /// `#[serde(default)]`, which fails on an explicit `null`. The server sends `null` for
 /// absent values, so such fields read `null` as empty.
 fn tolerate_null_collections(items: &mut [syn::Item]) {
+    let starts_with_default = |attr: &syn::Attribute| {
+        attr.path().is_ident("serde")
+            && attr
+                .meta
+                .require_list()
+                .is_ok_and(|l| l.tokens.clone().into_iter().next().is_some_and(|t| t.to_string() == "default"))
+    };
     for item in items {
         let syn::Item::Struct(s) = item else { continue };
         for field in s.fields.iter_mut() {
-            let defaulted = field.attrs.iter().any(|a| {
-                a.path().is_ident("serde")
-                    && a.meta
-                        .require_list()
-                        .is_ok_and(|l| l.tokens.clone().into_iter().next().is_some_and(|t| t.to_string() == "default"))
-            });
-            let custom = field.attrs.iter().any(|a| a.to_token_stream().to_string().contains("deserialize_with"));
-            if defaulted && !custom {
+            if field.attrs.iter().any(starts_with_default) {
                 field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::decode::null_as_default")]));
             }
         }
