@@ -322,6 +322,30 @@ impl HandClient {
 
 // ---------------------------------------------------------------- measuring
 
+/// Runs a warm-up round and then `rounds` rounds of both measurements, alternating which
+/// goes first so neither always runs on a warmer cache.
+async fn interleaved<G, H, GF, HF>(rounds: usize, ours: &mut Vec<f64>, theirs: &mut Vec<f64>, generated: G, hand: H)
+where
+    G: Fn() -> GF,
+    H: Fn() -> HF,
+    GF: std::future::Future<Output = f64>,
+    HF: std::future::Future<Output = f64>,
+{
+    for round in 0..rounds + 1 {
+        let (g, h) = if round % 2 == 0 {
+            let g = generated().await;
+            (g, hand().await)
+        } else {
+            let h = hand().await;
+            (generated().await, h)
+        };
+        if round > 0 {
+            ours.push(g);
+            theirs.push(h);
+        }
+    }
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -370,36 +394,25 @@ fn main() {
     // 1. One call, sequential: median per-call latency.
     let calls = 300;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    runtime.block_on(async {
-        let generated_round = || async {
+    runtime.block_on(interleaved(
+        rounds,
+        &mut ours,
+        &mut theirs,
+        || async {
             let started = Instant::now();
             for _ in 0..calls {
                 generated.get_cluster().cluster_id(812_u64).send().await.unwrap();
             }
             started.elapsed().as_secs_f64() / calls as f64
-        };
-        let hand_round = || async {
+        },
+        || async {
             let started = Instant::now();
             for _ in 0..calls {
                 hand.get_cluster(812).await.unwrap();
             }
             started.elapsed().as_secs_f64() / calls as f64
-        };
-        for round in 0..rounds + 1 {
-            // Alternate which client goes first, so neither always runs on a warmer cache.
-            let (g, h) = if round % 2 == 0 {
-                let g = generated_round().await;
-                (g, hand_round().await)
-            } else {
-                let h = hand_round().await;
-                (generated_round().await, h)
-            };
-            if round > 0 {
-                ours.push(g);
-                theirs.push(h);
-            }
-        }
-    });
+        },
+    ));
     let (g, h) = (median(ours), median(theirs));
     rows.push(Row {
         what: "get_cluster latency (median)".into(),
@@ -411,8 +424,11 @@ fn main() {
     // 2. 32 calls in flight: throughput.
     let total = 2_000;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    runtime.block_on(async {
-        let generated_round = || async {
+    runtime.block_on(interleaved(
+        rounds,
+        &mut ours,
+        &mut theirs,
+        || async {
             let started = Instant::now();
             futures::stream::iter(0..total)
                 .map(|_| generated.get_cluster().cluster_id(812_u64).send())
@@ -421,8 +437,8 @@ fn main() {
                 .await
                 .unwrap();
             total as f64 / started.elapsed().as_secs_f64()
-        };
-        let hand_round = || async {
+        },
+        || async {
             let started = Instant::now();
             futures::stream::iter(0..total)
                 .map(|_| hand.get_cluster(812))
@@ -431,21 +447,8 @@ fn main() {
                 .await
                 .unwrap();
             total as f64 / started.elapsed().as_secs_f64()
-        };
-        for round in 0..rounds + 1 {
-            let (g, h) = if round % 2 == 0 {
-                let g = generated_round().await;
-                (g, hand_round().await)
-            } else {
-                let h = hand_round().await;
-                (generated_round().await, h)
-            };
-            if round > 0 {
-                ours.push(g);
-                theirs.push(h);
-            }
-        }
-    });
+        },
+    ));
     let (g, h) = (median(ours), median(theirs));
     rows.push(Row {
         what: "32 in flight (throughput)".into(),

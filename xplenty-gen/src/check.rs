@@ -293,70 +293,55 @@ impl<'a> Checker<'a> {
     }
 
     fn no_inline_enums(&mut self, node: &Value, pointer: String) {
-        match node {
-            Value::Object(map) => {
-                if map.contains_key("enum") {
-                    self.problem(&pointer, "inline enum: make it a component schema so it is open and named");
-                }
-                for (key, value) in map {
-                    if key != "example" && key != "enum" {
-                        self.no_inline_enums(value, format!("{pointer}/{}", segment(key)));
-                    }
-                }
+        for_each_object(node, pointer, &["example", "enum"], &mut |map, pointer| {
+            if map.contains_key("enum") {
+                self.problem(pointer, "inline enum: make it a component schema so it is open and named");
             }
-            Value::Array(items) => {
-                for (i, value) in items.iter().enumerate() {
-                    self.no_inline_enums(value, format!("{pointer}/{i}"));
-                }
-            }
-            _ => {}
-        }
+        });
     }
 
     fn no_closed_objects(&mut self, node: &Value, pointer: String) {
-        match node {
-            Value::Object(map) => {
-                if map.get("additionalProperties") == Some(&Value::Bool(false)) {
-                    self.problem(&pointer, "additionalProperties: false would reject fields the server adds");
-                }
-                for (key, value) in map {
-                    if key != "example" {
-                        self.no_closed_objects(value, format!("{pointer}/{}", segment(key)));
-                    }
-                }
+        for_each_object(node, pointer, &["example"], &mut |map, pointer| {
+            if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                self.problem(pointer, "additionalProperties: false would reject fields the server adds");
             }
-            Value::Array(items) => {
-                for (i, value) in items.iter().enumerate() {
-                    self.no_closed_objects(value, format!("{pointer}/{i}"));
-                }
-            }
-            _ => {}
-        }
+        });
     }
 
     /// Every `$ref` must point at something in this document.
     fn references(&mut self, node: &'a Value, pointer: String) {
-        match node {
-            Value::Object(map) => {
-                if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
-                    let found = reference.strip_prefix('#').is_some_and(|p| self.root.pointer(p).is_some());
-                    if !found {
-                        self.problem(&pointer, format!("$ref `{reference}` does not resolve"));
-                    }
-                }
-                for (key, value) in map {
-                    if key != "example" {
-                        self.references(value, format!("{pointer}/{}", segment(key)));
-                    }
-                }
+        let root = self.root;
+        for_each_object(node, pointer, &["example"], &mut |map, pointer| {
+            if let Some(reference) = map.get("$ref").and_then(Value::as_str)
+                && reference.strip_prefix('#').is_none_or(|p| root.pointer(p).is_none())
+            {
+                self.problem(pointer, format!("$ref `{reference}` does not resolve"));
             }
-            Value::Array(items) => {
-                for (i, value) in items.iter().enumerate() {
-                    self.references(value, format!("{pointer}/{i}"));
-                }
+        });
+    }
+}
+
+/// Calls `visit` on every JSON object under `node` with its pointer, not descending into
+/// the values of the `skip` keys (examples are data, not schema).
+fn for_each_object(
+    node: &Value,
+    pointer: String,
+    skip: &[&str],
+    visit: &mut dyn FnMut(&serde_json::Map<String, Value>, &str),
+) {
+    match node {
+        Value::Object(map) => {
+            visit(map, &pointer);
+            for (key, value) in map.iter().filter(|(key, _)| !skip.contains(&key.as_str())) {
+                for_each_object(value, format!("{pointer}/{}", segment(key)), skip, visit);
             }
-            _ => {}
         }
+        Value::Array(items) => {
+            for (i, value) in items.iter().enumerate() {
+                for_each_object(value, format!("{pointer}/{i}"), skip, visit);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -1,0 +1,244 @@
+//! The generator on tiny fixture specs: each spec rule rejects what it should, naming
+//! the operation and the JSON pointer, all problems at once; each extra is emitted.
+
+use xplenty_gen::{GenError, Problem, generate};
+
+const TINY: &str = include_str!("fixtures/tiny.yaml");
+
+/// The fixture with one piece of text replaced; panics if the piece is not there, so a
+/// test cannot silently check an unchanged spec.
+fn tiny_with(from: &str, to: &str) -> String {
+    assert!(TINY.contains(from), "fixture lacks {from:?}");
+    TINY.replacen(from, to, 1)
+}
+
+fn problems(spec: &str) -> Vec<Problem> {
+    match generate(spec) {
+        Err(GenError::Spec(problems)) => problems,
+        Err(other) => panic!("expected spec problems, got: {other}"),
+        Ok(_) => panic!("the spec was accepted"),
+    }
+}
+
+fn assert_problem(spec: &str, operation: Option<&str>, pointer: &str, message: &str) {
+    let found = problems(spec);
+    assert!(
+        found.iter().any(|p| p.operation.as_deref().map(|o| o.split(' ').next().unwrap()) == operation
+            && p.pointer == pointer
+            && p.message.contains(message)),
+        "no problem ({operation:?}, {pointer}, {message:?}) in {found:#?}"
+    );
+}
+
+#[test]
+fn the_fixture_generates_and_is_deterministic() {
+    let first = generate(TINY).unwrap();
+    let second = generate(TINY).unwrap();
+    assert_eq!(first.code, second.code);
+    assert_eq!(first.operations.len(), 4);
+}
+
+#[test]
+fn rejects_other_openapi_versions() {
+    assert_problem(&tiny_with("openapi: 3.0.3", "openapi: 3.0.1"), None, "#/openapi", "3.0.3");
+}
+
+#[test]
+fn rejects_missing_duplicate_and_badly_named_operation_ids() {
+    assert_problem(
+        &tiny_with("operationId: create_cluster", "operationId: list_clusters"),
+        Some("list_clusters"),
+        "#/paths/~1clusters/post/operationId",
+        "duplicate",
+    );
+    assert_problem(
+        &tiny_with("operationId: get_user", "operationId: getUser"),
+        Some("getUser"),
+        "#/paths/~1user/get/operationId",
+        "snake_case",
+    );
+    assert_problem(&tiny_with("      operationId: get_user\n", ""), Some("<no"), "#/paths/~1user/get", "operationId");
+}
+
+#[test]
+fn rejects_operations_without_one_tag_or_a_summary() {
+    assert_problem(
+        &tiny_with("tags: [user]", "tags: [user, misc]"),
+        Some("get_user"),
+        "#/paths/~1user/get/tags",
+        "one tag",
+    );
+    assert_problem(
+        &tiny_with("summary: Get the authenticated user", "description: no summary"),
+        Some("get_user"),
+        "#/paths/~1user/get",
+        "summary",
+    );
+}
+
+#[test]
+fn rejects_more_than_one_success_or_other_error_shapes() {
+    let two_successes = tiny_with(
+        "        '201':\n          description: The new cluster.",
+        "        '200':\n          description: Also.\n        '201':\n          description: The new cluster.",
+    );
+    assert_problem(&two_successes, Some("create_cluster"), "#/paths/~1clusters/post/responses", "exactly one success");
+    let default = tiny_with(
+        "        '204':\n          description: No longer watching.",
+        "        '204':\n          description: No longer watching.\n        default:\n          description: Anything else.",
+    );
+    assert_problem(
+        &default,
+        Some("unwatch_cluster"),
+        "#/paths/~1clusters~1{cluster_id}~1watchers/delete/responses/default",
+        "only one 2xx",
+    );
+    let inline_error = tiny_with(
+        "        '4XX':\n          $ref: '#/components/responses/Error'\n        '5XX':\n          $ref: '#/components/responses/Error'\n  /user:",
+        "        '4XX':\n          description: Bad.\n        '5XX':\n          $ref: '#/components/responses/Error'\n  /user:",
+    );
+    assert_problem(
+        &inline_error,
+        Some("unwatch_cluster"),
+        "#/paths/~1clusters~1{cluster_id}~1watchers/delete/responses/4XX",
+        "$ref",
+    );
+}
+
+#[test]
+fn rejects_bodies_with_two_media_types_or_inline_schemas() {
+    let two = tiny_with(
+        "          application/json:\n            schema:\n              $ref: '#/components/schemas/ClusterCreate'",
+        "          text/plain:\n            schema:\n              type: string\n          application/json:\n            schema:\n              $ref: '#/components/schemas/ClusterCreate'",
+    );
+    assert_problem(
+        &two,
+        Some("create_cluster"),
+        "#/paths/~1clusters/post/requestBody/content",
+        "exactly one media type",
+    );
+}
+
+#[test]
+fn rejects_undeclared_path_parameters_and_dangling_refs() {
+    let undeclared =
+        tiny_with("        - name: cluster_id\n          in: path", "        - name: other_id\n          in: query");
+    assert_problem(
+        &undeclared,
+        Some("unwatch_cluster"),
+        "#/paths/~1clusters~1{cluster_id}~1watchers/delete",
+        "`cluster_id` is not declared",
+    );
+    let dangling = tiny_with("$ref: '#/components/schemas/User'", "$ref: '#/components/schemas/Nobody'");
+    assert_problem(
+        &dangling,
+        None,
+        "#/paths/~1user/get/responses/200/content/application~1vnd.xplenty+json/schema",
+        "does not resolve",
+    );
+}
+
+#[test]
+fn rejects_inline_enums_closed_objects_and_missing_examples() {
+    let inline = tiny_with(
+        "        name:\n          type: string\n      example:\n        nodes: 2",
+        "        name:\n          type: string\n          enum: [a, b]\n      example:\n        nodes: 2",
+    );
+    assert_problem(&inline, None, "#/components/schemas/ClusterCreate/properties/name", "inline enum");
+    let closed =
+        tiny_with("    User:\n      type: object", "    User:\n      type: object\n      additionalProperties: false");
+    assert_problem(&closed, None, "#/components/schemas/User", "additionalProperties: false");
+    let no_example = tiny_with("      example:\n        id: 3\n", "");
+    assert_problem(&no_example, None, "#/components/schemas/User", "needs an example");
+}
+
+#[test]
+fn rejects_enum_values_that_make_no_distinct_rust_variant() {
+    assert_problem(
+        &tiny_with(
+            "enum: [pending, available, pending_terminate]",
+            "enum: [pending, available, pending-terminate, pending_terminate]",
+        ),
+        None,
+        "#/components/schemas/ClusterStatus/enum/3",
+        "both become",
+    );
+    assert_problem(
+        &tiny_with("enum: [pending, available, pending_terminate]", "enum: [pending, self]"),
+        None,
+        "#/components/schemas/ClusterStatus/enum/1",
+        "variant name",
+    );
+    assert_problem(
+        &tiny_with("enum: [pending, available, pending_terminate]", "enum: [pending, '2.0']"),
+        None,
+        "#/components/schemas/ClusterStatus/enum/1",
+        "variant name",
+    );
+}
+
+#[test]
+fn rejects_servers_other_than_the_global_host() {
+    assert_problem(
+        &tiny_with("      - url: https://api.xplenty.com\n", "      - url: https://example.com\n"),
+        None,
+        "#/paths/~1user/servers",
+        "exactly",
+    );
+}
+
+#[test]
+fn reports_every_problem_at_once() {
+    let broken =
+        tiny_with("tags: [user]", "tags: []").replacen("summary: Stop watching a cluster", "description: x", 1);
+    let found = problems(&broken);
+    assert!(
+        found.iter().any(|p| p.message.contains("one tag")) && found.iter().any(|p| p.message.contains("summary")),
+        "{found:#?}"
+    );
+    let report = GenError::Spec(found).to_string();
+    assert!(report.contains("get_user (GET /user) at #/paths/~1user/get/tags"), "{report}");
+}
+
+#[test]
+fn a_yaml_error_names_the_line() {
+    let broken = tiny_with("      summary: List clusters", "      summary: [unclosed");
+    match generate(&broken) {
+        Err(GenError::Parse { line: Some(line), .. }) => assert!((15..=20).contains(&line), "line {line}"),
+        Err(other) => panic!("expected a parse error, got {other}"),
+        Ok(_) => panic!("accepted"),
+    }
+}
+
+#[test]
+fn extras_open_enums_are_emitted_with_an_unknown_variant() {
+    let code = generate(TINY).unwrap().code;
+    assert!(code.contains("pub enum ClusterStatus"));
+    assert!(code.contains("Unknown(::std::string::String)"));
+    assert!(code.contains("PendingTerminate"));
+    assert!(code.contains("crate::types::ClusterStatus"), "fields use the open enum");
+}
+
+#[test]
+fn extras_stream_all_exists_only_on_paged_lists() {
+    let generated = generate(TINY).unwrap();
+    assert_eq!(generated.code.matches("pub fn stream_all(").count(), 1);
+    let list = generated.operations.iter().find(|o| o.id == "list_clusters").unwrap();
+    assert!(list.paginated);
+    let unpaged = generate(&tiny_with("        - $ref: '#/components/parameters/Offset'\n", "")).unwrap();
+    assert_eq!(unpaged.code.matches("pub fn stream_all(").count(), 0);
+}
+
+#[test]
+fn extras_route_global_operations_and_name_errors() {
+    let code = generate(TINY).unwrap().code;
+    assert!(code.contains(r#"id: "get_user","#) && code.contains("scope: crate::Scope::Global"));
+    assert!(code.contains(r#"crate::call::send("list_clusters""#), "send names its operation");
+    assert!(!code.contains("pub fn new(baseurl"), "progenitor's unwrapping constructor is gone");
+}
+
+#[test]
+fn the_vendor_media_type_is_typed_not_raw() {
+    let code = generate(TINY).unwrap().code;
+    assert!(!code.contains("ByteStream>"), "a vendor-typed response became raw bytes");
+}
