@@ -68,7 +68,8 @@ fn snapshot_test(mode: Mode) -> Result<(), String> {
         }
         (false, Mode::Regen) => Err("regeneration failed (see above)".to_owned()),
         (false, Mode::Check) => {
-            Err("generated code differs from the snapshots; run `cargo xtask regen` and review the diff".to_owned())
+            Err("snapshots or ENDPOINTS.md are stale or orphaned; run `cargo xtask regen` and review the diff"
+                .to_owned())
         }
     }
 }
