@@ -16,6 +16,10 @@
 //!   unacceptable `Accept`, `X-RateLimit-*` on every answer and 429 once the budget is
 //!   spent, `{"message": ...}` errors, 404 for unknown ids, 422 for missing fields.
 //! - Faults can be injected per operation: a status, a delay, a dropped connection.
+//! - Which collection an operation works on is derived from the operation table and the
+//!   path shapes (`POST /x` creates, `GET /x/{id}` reads, ...), and what it answers from
+//!   the spec's examples, so operations added to the spec are served without code here.
+//! - Its [journal](FakeXplenty::journal) keeps every exchange, for tests to inspect.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -29,13 +33,14 @@
 mod clock;
 mod route;
 mod server;
+mod shape;
 mod state;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use clock::Clock;
-pub use state::Fault;
+pub use state::{Exchange, Fault};
 
 use state::State;
 
@@ -179,9 +184,35 @@ impl FakeXplenty {
         self.lock().fail_jobs = fail;
     }
 
-    /// Calls answered so far (each costs one credit of the budget).
+    /// Jobs run from now on of this package fail instead of completing (or complete
+    /// again, with `fail` false).
+    pub fn fail_jobs_of_package(&self, package_id: u64, fail: bool) {
+        let mut state = self.lock();
+        if fail {
+            state.failing_packages.insert(package_id);
+        } else {
+            state.failing_packages.remove(&package_id);
+        }
+    }
+
+    /// Credits spent in the current hour of the fake's clock (one per call, except the
+    /// free rate limit status).
     pub fn calls(&self) -> u32 {
-        self.lock().calls
+        let mut state = self.lock();
+        state.rate_limit.saturating_sub(state.remaining())
+    }
+
+    /// Every request answered so far, with the answer exactly as sent.
+    pub fn journal(&self) -> Vec<Exchange> {
+        self.lock().journal.clone()
+    }
+
+    /// Forgets everything since the start: items are the spec's examples again, and the
+    /// budget, faults, failing jobs and journal are cleared. The clock runs on, and clients
+    /// stay connected, so one fake can serve many independent cases.
+    pub fn reset(&self) {
+        let mut state = self.lock();
+        *state = State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
     }
 
     /// Stops serving; the port is released.

@@ -10,16 +10,23 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 
 use crate::route::route;
-use crate::state::{Answer, Fault, State};
+use serde_json::Value;
+
+use crate::state::{Answer, Exchange, Fault, State};
 
 const VENDOR: &str = "application/vnd.xplenty+json";
 
+/// Serves until the task is aborted; the connections live in a `JoinSet` owned by this
+/// task, so aborting it also closes every open (keep-alive) connection.
 pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<State>>, api_key: String) {
     let api_key: Arc<str> = api_key.into();
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
+        // Reap finished connections so a long-lived fake does not accumulate them.
+        while connections.try_join_next().is_some() {}
         let (state, api_key) = (state.clone(), api_key.clone());
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| answer(request, state.clone(), api_key.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -47,84 +54,104 @@ async fn answer(
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let request_body = serde_json::from_slice::<Value>(&body).ok();
     let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
+    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let account_id = lock().account_id.clone();
+    let route = route(parts.method.as_str(), parts.uri.path(), &account_id);
+    let operation = route.as_ref().map(|r| r.operation.id);
+    // Every answer goes through here, so the journal sees exactly what was sent.
+    let finish = |answer: Answer| {
+        let mut state = lock();
+        let response = respond(&mut state, &answer);
+        state.journal.push(Exchange {
+            operation,
+            method: parts.method.to_string(),
+            target: target.clone(),
+            request_body: request_body.clone(),
+            status: answer.status,
+            response_body: answer.body,
+        });
+        Ok(response)
+    };
     if !authorised(&parts.headers, &api_key) {
-        return Ok(respond(
-            &lock(),
-            Answer::message(401, "Authentication failed: give the API key as the Basic user name"),
-        ));
+        return finish(Answer::message(401, "Authentication failed: give the API key as the Basic user name"));
     }
     if !acceptable(&parts.headers) {
-        return Ok(respond(&lock(), Answer::message(406, format!("Not acceptable: ask for {VENDOR}; version=2"))));
+        return finish(Answer::message(406, format!("Not acceptable: ask for {VENDOR}; version=2")));
     }
-    let account_id = lock().account_id.clone();
-    let Some(route) = route(parts.method.as_str(), parts.uri.path(), &account_id) else {
-        return Ok(respond(&lock(), Answer::message(404, "No such resource")));
+    let Some(route) = route else {
+        return finish(Answer::message(404, "No such resource"));
     };
+    // The rate limit status is free of charge, as on the API.
     let free = route.operation.id == "get_rate_limit_status";
     let fault = {
         let mut state = lock();
-        if !free {
-            if state.calls >= state.rate_limit {
-                return Ok(respond(&state, Answer::message(429, "Rate Limit Exceeded")));
-            }
-            state.calls += 1;
+        if !free && !state.spend() {
+            drop(state);
+            return finish(Answer::message(429, "Rate Limit Exceeded"));
         }
         state.take_fault(route.operation.id)
     };
     match fault {
         Some(Fault::Drop) => return Err(Dropped),
-        Some(Fault::Status(status, message)) => return Ok(respond(&lock(), Answer::message(status, message))),
+        Some(Fault::Status(status, message)) => return finish(Answer::message(status, message)),
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
         None => {}
     }
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
-    let body = if body.is_empty() {
-        None
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(value) => Some(value),
-            Err(e) => return Ok(respond(&lock(), Answer::message(422, format!("the body is not JSON: {e}")))),
-        }
-    };
-    let mut state = lock();
-    let answer = state.handle(&route, &query, body);
-    Ok(respond(&state, answer))
+    if !body.is_empty() && request_body.is_none() {
+        return finish(Answer::message(400, "The request body is not JSON"));
+    }
+    let answer = lock().handle(&route, &query, request_body.clone());
+    finish(answer)
 }
 
-/// Basic auth with the API key as user name and an empty (or any) password.
+/// Basic auth with the API key as user name and an empty password.
 fn authorised(headers: &hyper::HeaderMap, api_key: &str) -> bool {
     let Some(value) = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else { return false };
     let Some(encoded) = value.strip_prefix("Basic ") else { return false };
     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
     let decoded = String::from_utf8_lossy(&decoded);
-    decoded.split(':').next() == Some(api_key)
+    // The API key is the user name and the password is empty: `KEY:`.
+    decoded.strip_suffix(':') == Some(api_key)
 }
 
+/// The vendor type (of version 2 when a version is named), `application/json` or
+/// `*/*`; no `Accept` at all means anything.
 fn acceptable(headers: &hyper::HeaderMap) -> bool {
-    let Some(accept) = headers.get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok()) else { return true };
-    accept.split(',').any(|kind| {
-        let kind = kind.split(';').next().unwrap_or("").trim();
-        kind == VENDOR || kind == "application/json" || kind == "*/*" || kind == "application/*"
+    let Some(accept) = headers.get(hyper::header::ACCEPT) else { return true };
+    let Ok(accept) = accept.to_str() else { return false };
+    accept.split(',').any(|range| {
+        let mut pieces = range.split(';').map(str::trim);
+        let kind = pieces.next().unwrap_or("").to_ascii_lowercase();
+        let version = pieces.find_map(|p| p.strip_prefix("version=")).map(|v| v.trim_matches('"'));
+        match kind.as_str() {
+            VENDOR => version.is_none_or(|v| v == "2"),
+            "application/json" | "*/*" => true,
+            _ => false,
+        }
     })
 }
 
-fn respond(state: &State, answer: Answer) -> Response<Full<Bytes>> {
+fn respond(state: &mut State, answer: &Answer) -> Response<Full<Bytes>> {
     let Answer { status, body, headers } = answer;
-    let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+    let bytes = body.as_ref().map(|b| Bytes::from(b.to_string())).unwrap_or_default();
     let mut response = Response::new(Full::new(bytes));
-    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = hyper::StatusCode::from_u16(*status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let h = response.headers_mut();
-    h.insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/vnd.xplenty+json; charset=utf-8"),
-    );
+    if body.is_some() {
+        h.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/vnd.xplenty+json; charset=utf-8"),
+        );
+    }
     h.insert("x-ratelimit-limit", state.rate_limit.into());
-    h.insert("x-ratelimit-remaining", state.rate_limit.saturating_sub(state.calls).into());
+    h.insert("x-ratelimit-remaining", state.remaining().into());
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) =
-            (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(&value))
+            (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(value))
         {
             h.insert(name, value);
         }

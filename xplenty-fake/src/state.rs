@@ -1,54 +1,50 @@
-//! What the fake remembers: collections of resources seeded from the spec's examples,
-//! cluster and job lifecycles driven by the clock, watchers, the call budget, faults.
+//! What the fake remembers: the items of every collection (seeded from the spec's
+//! examples), cluster and job lifecycles driven by the clock, watchers, singletons such as
+//! the user, the call budget, faults and the journal of exchanges.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use xplenty_api::Operation;
+use xplenty_api::{OPERATIONS, Scope};
 
 use crate::clock::{Clock, timestamp};
 use crate::route::Route;
+use crate::shape::{Documented, Kind, documented, is_collection, item_getter, kind, split_item};
 
-include!(concat!(env!("OUT_DIR"), "/answers.rs"));
+/// Fields a request may carry that the API never sends back.
+const SECRETS: &[&str] = &[
+    "password",
+    "basic_auth_data",
+    "current_password",
+    "new_password",
+    "code",
+    "billing_payment_token",
+    "public_key",
+    "private_key",
+];
 
-/// Fields a request may carry that the fake never echoes back.
-const SECRETS: &[&str] =
-    &["password", "basic_auth_data", "current_password", "new_password", "code", "billing_payment_token", "public_key"];
+/// Collections whose `DELETE` archives instead of removing (the spec says so), and the
+/// status an archived item gets.
+const ARCHIVED_ON_DELETE: &[(&str, &str)] = &[("/packages", "archived")];
 
 /// How long each stage of a lifecycle lasts, by the fake's clock.
 const CLUSTER_PENDING: Duration = Duration::from_secs(2);
 const CLUSTER_CREATING: Duration = Duration::from_secs(8);
-const CLUSTER_TERMINATING: Duration = Duration::from_secs(5);
+const CLUSTER_PENDING_TERMINATE: Duration = Duration::from_secs(2);
+const CLUSTER_TERMINATING: Duration = Duration::from_secs(3);
+const JOB_IDLE: Duration = Duration::from_secs(1);
+const JOB_PENDING: Duration = Duration::from_secs(2);
 const JOB_QUEUED_UNTIL: Duration = Duration::from_secs(4);
 const JOB_RUNS_FOR: Duration = Duration::from_secs(20);
-
-/// The user the fake's API key belongs to.
-const CALLER: (u64, &str) = (3107, "Dana Ortiz");
-
-/// What an operation does to the fake's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Create,
-    Get,
-    Update,
-    Delete,
-    List,
-    Search,
-    Watch,
-    Unwatch,
-    Watchers,
-    Example,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Lifecycle {
-    Cluster { created: Duration, terminate: Option<Duration> },
-    Job { created: Duration, fails: bool, stop: Option<Duration> },
-}
+const JOB_PENDING_STOPPAGE: Duration = Duration::from_secs(2);
+/// Used when a cluster does not say its `time_to_idle`.
+const DEFAULT_TIME_TO_IDLE: Duration = Duration::from_secs(3_600);
+/// The API's budget window.
+const RATE_WINDOW: Duration = Duration::from_secs(3_600);
 
 /// A fault to inject on an operation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Answer with this status and `{"message": ...}`.
     Status(u16, String),
@@ -56,6 +52,21 @@ pub enum Fault {
     Delay(Duration),
     /// Close the connection without answering.
     Drop,
+}
+
+/// One request the fake answered and its answer, in the order they came.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Exchange {
+    /// The operation id the request was routed to; `None` when no route matched.
+    pub operation: Option<&'static str>,
+    pub method: String,
+    /// Path and query as sent.
+    pub target: String,
+    pub request_body: Option<Value>,
+    pub status: u16,
+    /// The JSON answered, exactly as sent.
+    pub response_body: Option<Value>,
 }
 
 /// One answer of the fake: status, JSON body, extra headers.
@@ -69,75 +80,89 @@ impl Answer {
     pub(crate) fn message(status: u16, message: impl Into<String>) -> Self {
         Answer { status, body: Some(json!({ "message": message.into() })), headers: Vec::new() }
     }
+
+    fn ok(status: u16, body: Option<Value>) -> Self {
+        Answer { status, body, headers: Vec::new() }
+    }
+}
+
+fn not_found() -> Answer {
+    Answer::message(404, "Record not found")
+}
+
+/// Where a cluster or job is in its life, in the fake clock's elapsed time. `created` is
+/// `None` for items seeded from the spec, which keep their documented status until
+/// stopped.
+#[derive(Debug, Clone, Copy)]
+enum Lifecycle {
+    Cluster { created: Option<Duration>, terminated: Option<Duration> },
+    Job { created: Option<Duration>, fails: bool, stopped: Option<Duration>, cluster: Option<u64> },
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    /// The collection template the item belongs to, such as `/clusters`.
+    collection: &'static str,
+    value: Value,
+    lifecycle: Option<Lifecycle>,
+}
+
+/// An item's address: its scope and concrete path, such as `/clusters/812`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Address {
+    global: bool,
+    path: String,
+}
+
+fn address(scope: Scope, path: String) -> Address {
+    Address { global: scope == Scope::Global, path }
 }
 
 pub(crate) struct State {
     pub(crate) clock: Clock,
     pub(crate) account_id: String,
     pub(crate) base_url: String,
-    collections: BTreeMap<&'static str, BTreeMap<String, Value>>,
-    lifecycles: BTreeMap<(&'static str, String), Lifecycle>,
-    watchers: BTreeSet<(&'static str, String)>,
+    items: BTreeMap<Address, Item>,
+    singletons: BTreeMap<Address, Value>,
+    watched: BTreeSet<Address>,
     next_id: u64,
     pub(crate) rate_limit: u32,
-    pub(crate) calls: u32,
+    calls: u32,
+    rate_window: u64,
     faults: Vec<(String, Fault, u32)>,
     pub(crate) fail_jobs: bool,
+    pub(crate) failing_packages: BTreeSet<u64>,
+    pub(crate) journal: Vec<Exchange>,
 }
 
-/// The collection an operation works on: its path up to the first parameter, such as
-/// `/clusters` or `/user/keys`.
-fn base(op: &Operation) -> &'static str {
-    let end = op.path.find("/{").unwrap_or(op.path.len());
-    let path = &op.path[..end];
-    path.strip_suffix("/search").unwrap_or(path)
+/// Fills a path template with the route's parameter values.
+fn fill(template: &str, params: &BTreeMap<&'static str, String>) -> String {
+    template
+        .split('/')
+        .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => params.get(name).cloned().unwrap_or_default(),
+            None => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
-fn kind(op: &Operation) -> Kind {
-    let path = op.path;
-    let base = base(op);
-    let ends_in_id = path.ends_with("_id}") && path.matches('{').count() >= 1;
-    let id = op.id;
-    match op.method {
-        "POST" if id.starts_with("watch_") => Kind::Watch,
-        "DELETE" if id.starts_with("unwatch_") => Kind::Unwatch,
-        "GET" if id.ends_with("_watchers") => Kind::Watchers,
-        "POST" if id.starts_with("create_") || id == "run_job" || id == "add_member" => Kind::Create,
-        "GET" if path == base && op.paginated => Kind::List,
-        "GET" if path == format!("{base}/search") => Kind::Search,
-        "GET" if ends_in_id && id.starts_with("get_") && path.matches('{').count() == base_params(path) => Kind::Get,
-        "PUT" if ends_in_id && path.matches('{').count() == base_params(path) => Kind::Update,
-        "DELETE" if ends_in_id && path.matches('{').count() == base_params(path) => Kind::Delete,
-        _ => Kind::Example,
-    }
-}
-
-/// Parameters that name one item of a collection: its id, and for connections the type.
-fn base_params(path: &str) -> usize {
-    if path.starts_with("/connections/{connection_type}/") { 2 } else { 1 }
-}
-
-fn answer_of(id: &str) -> Option<&'static (&'static str, u16, &'static str, &'static [&'static str])> {
-    ANSWERS.binary_search_by(|a| a.0.cmp(id)).ok().map(|i| &ANSWERS[i])
-}
-
-fn example(id: &str) -> Option<Value> {
-    answer_of(id).and_then(|a| serde_json::from_str(a.2).ok())
-}
-
-/// The key an item is stored under: the field named like the path parameter when the
-/// resource has one (accounts by `account_id`), else `id`.
-fn key_of(item: &Value, param: &str) -> Option<String> {
-    let field = if item.get(param).is_some() { param } else { "id" };
-    match item.get(field)? {
+fn text(value: &Value) -> Option<String> {
+    match value {
         Value::String(s) => Some(s.clone()),
+        Value::Null => None,
         other => Some(other.to_string()),
     }
 }
 
-fn last_param(route: &Route) -> Option<(&'static str, &String)> {
-    let name = route.operation.path.rsplit('{').next()?.trim_end_matches('}').split('}').next()?;
-    route.params.iter().find(|(k, _)| **k == name).map(|(k, v)| (*k, v))
+/// Copies the request's fields the answer documents, never secrets.
+fn merge(item: &mut Map<String, Value>, body: &Value, documented: &Documented) {
+    let Value::Object(fields) = body else { return };
+    for (name, value) in fields {
+        if documented.fields.contains(&name.as_str()) && !SECRETS.contains(&name.as_str()) {
+            item.insert(name.clone(), value.clone());
+        }
+    }
 }
 
 impl State {
@@ -146,26 +171,40 @@ impl State {
             clock,
             account_id,
             base_url,
-            collections: BTreeMap::new(),
-            lifecycles: BTreeMap::new(),
-            watchers: BTreeSet::new(),
+            items: BTreeMap::new(),
+            singletons: BTreeMap::new(),
+            watched: BTreeSet::new(),
             next_id: 10_000,
             rate_limit,
             calls: 0,
+            rate_window: 0,
             faults: Vec::new(),
             fail_jobs: false,
+            failing_packages: BTreeSet::new(),
+            journal: Vec::new(),
         };
-        // Every collection starts with the object its GET example shows, so the fake is
-        // realistic (and every documented call works) from the first request.
-        for op in xplenty_api::OPERATIONS.iter().filter(|op| kind(op) == Kind::Get) {
-            if let Some(item) = example(op.id) {
-                let param = op.path.rsplit('{').next().unwrap_or("").trim_end_matches('}');
-                if let Some(key) = key_of(&item, param) {
-                    state.collections.entry(base(op)).or_default().insert(key, item);
-                }
-            }
-        }
+        state.seed();
         state
+    }
+
+    /// Every collection starts with the object its `GET` example shows, at the path its
+    /// parameter examples name, so every documented call works from the first request.
+    fn seed(&mut self) {
+        for op in OPERATIONS.iter() {
+            let Kind::Get { collection } = kind(op) else { continue };
+            let Some(documented) = documented(op.id) else { continue };
+            let Some(item) = documented.example() else { continue };
+            let mut params: BTreeMap<&'static str, String> =
+                documented.path_examples.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+            if let Some((_, param)) = split_item(op.path)
+                && let Some(key) = item.get(param).or_else(|| item.get("id")).and_then(text)
+                && let Some((name, _)) = documented.path_examples.iter().find(|(name, _)| *name == param)
+            {
+                params.insert(name, key);
+            }
+            let address = address(op.scope, fill(op.path, &params));
+            self.items.insert(address, Item { collection, value: item, lifecycle: None });
+        }
     }
 
     pub(crate) fn inject(&mut self, operation: &str, fault: Fault, times: u32) {
@@ -179,212 +218,264 @@ impl State {
         Some(slot.1.clone())
     }
 
+    /// Calls left in the current window; the budget refills every hour of the fake clock.
+    pub(crate) fn remaining(&mut self) -> u32 {
+        let window = self.clock.elapsed().as_secs() / RATE_WINDOW.as_secs();
+        if window != self.rate_window {
+            self.rate_window = window;
+            self.calls = 0;
+        }
+        self.rate_limit.saturating_sub(self.calls)
+    }
+
+    /// Spends one credit; false when none is left.
+    pub(crate) fn spend(&mut self) -> bool {
+        if self.remaining() == 0 {
+            return false;
+        }
+        self.calls += 1;
+        true
+    }
+
     pub(crate) fn handle(&mut self, route: &Route, query: &[(String, String)], body: Option<Value>) -> Answer {
         let op = route.operation;
-        let Some(&(_, status, _, required)) = answer_of(op.id) else {
-            return Answer::message(500, format!("fake: no answer for {}", op.id));
+        let Some(documented) = documented(op.id) else {
+            return Answer::message(500, format!("fake: {} is not in the spec it was built from", op.id));
         };
-        if let Some(missing) =
-            required.iter().find(|field| body.as_ref().is_none_or(|b| b.get(**field).is_none_or(Value::is_null)))
+        if let Some(missing) = documented
+            .required
+            .iter()
+            .find(|field| body.as_ref().is_none_or(|b| b.get(**field).is_none_or(Value::is_null)))
         {
             return Answer::message(422, format!("{missing} is required"));
         }
-        let base = base(op);
-        let kind = kind(op);
-        // An id of a stored collection that is not there is a 404, whatever the call.
-        if kind != Kind::Create
-            && let Some(collection) = self.collections.get(base)
-            && let Some(first) = op.path[base.len()..]
-                .split('/')
-                .nth(1)
-                .and_then(|s| s.strip_prefix('{'))
-                .map(|s| s.trim_end_matches('}'))
-            && first != "connection_type"
-            && let Some(id) = route.params.get(first)
-            && !collection.contains_key(id)
-        {
-            return Answer::message(404, "Record not found");
+        // Every item the path goes through must exist: `/clusters/9/instances` is a 404
+        // when cluster 9 is not there.
+        if self.has_missing_item(route) {
+            return not_found();
         }
-        match kind {
-            Kind::Create => self.create(route, body.unwrap_or_default(), status),
-            Kind::Get => {
-                let (_, key) = last_param(route).expect("a get has an id");
-                self.item(base, key).map_or_else(|| Answer::message(404, "Record not found"), |item| ok(status, item))
-            }
-            Kind::Update => self.update(route, body.unwrap_or_default(), status),
-            Kind::Delete => self.delete(route, status),
-            Kind::List | Kind::Search => self.list(route, query, kind == Kind::Search),
-            Kind::Watch | Kind::Unwatch | Kind::Watchers => self.watch(route, kind, status),
-            Kind::Example => self.example(route, status),
+        let body = body.unwrap_or(Value::Null);
+        match kind(op) {
+            Kind::Create { collection } => self.create(route, documented, collection, &body),
+            Kind::Get { .. } => self.answer_item(route, documented),
+            Kind::Update { .. } => self.update(route, documented, &body),
+            Kind::Delete { collection } => self.delete(route, documented, collection),
+            Kind::List { collection } => self.list(route, query, collection, false),
+            Kind::Search { collection } => self.list(route, query, collection, true),
+            Kind::Watch | Kind::Unwatch | Kind::Watchers => self.watch(route, documented),
+            Kind::SingletonGet | Kind::SingletonUpdate => self.singleton(route, documented, &body),
+            Kind::Example => self.example(route, query, documented),
         }
     }
 
-    fn item(&self, base: &'static str, key: &str) -> Option<Value> {
-        let mut item = self.collections.get(base)?.get(key)?.clone();
-        self.apply_lifecycle(base, key, &mut item);
-        Some(item)
-    }
-
-    fn create(&mut self, route: &Route, body: Value, status: u16) -> Answer {
+    /// Whether an item on the route's path does not exist.
+    fn has_missing_item(&self, route: &Route) -> bool {
         let op = route.operation;
-        let base = base(op);
-        if op.id == "run_job" {
-            for (collection, field) in [("/clusters", "cluster_id"), ("/packages", "package_id")] {
-                let id = body.get(field).map(|v| v.to_string()).unwrap_or_default();
-                if !self.collections.get(collection).is_some_and(|c| c.contains_key(&id)) {
-                    return Answer::message(422, format!("{field} {id} does not exist"));
-                }
-            }
+        let segments: Vec<&'static str> = op.path.split('/').collect();
+        (2..=segments.len()).any(|end| {
+            let template = segments[..end].join("/");
+            split_item(&template).is_some_and(|(collection, _)| is_collection(op.scope, collection))
+                && !self.items.contains_key(&address(op.scope, fill(&template, &route.params)))
+        })
+    }
+
+    fn scope_prefix(&self, scope: Scope) -> String {
+        match scope {
+            Scope::Account => format!("/{}/api", self.account_id),
+            Scope::Global => String::new(),
         }
-        if op.id == "create_cluster" && body.get("nodes").and_then(Value::as_u64) == Some(0) {
+    }
+
+    fn view(&self, address: &Address) -> Option<Value> {
+        let item = self.items.get(address)?;
+        let mut value = item.value.clone();
+        if let Some(lifecycle) = item.lifecycle {
+            self.apply_lifecycle(address, lifecycle, &mut value);
+        }
+        Some(value)
+    }
+
+    fn item_address(route: &Route) -> Address {
+        address(route.operation.scope, fill(route.operation.path, &route.params))
+    }
+
+    fn answer_item(&self, route: &Route, documented: &Documented) -> Answer {
+        match self.view(&Self::item_address(route)) {
+            Some(item) => Answer::ok(documented.status, Some(item)),
+            None => not_found(),
+        }
+    }
+
+    fn create(&mut self, route: &Route, documented: &Documented, collection: &'static str, body: &Value) -> Answer {
+        let scope = route.operation.scope;
+        if let Some(problem) = self.invalid_references(scope, collection, body) {
+            return Answer::message(422, problem);
+        }
+        if route.operation.id == "create_cluster" && body.get("nodes").and_then(Value::as_u64) == Some(0) {
             return Answer::message(422, "nodes must be at least 1");
         }
-        let mut item = match example(op.id) {
+        let mut item = match documented.example() {
             Some(Value::Object(template)) => template,
             _ => Map::new(),
         };
-        if let Value::Object(fields) = body {
-            for (name, value) in fields {
-                if !SECRETS.contains(&name.as_str()) {
-                    item.insert(name, value);
-                }
-            }
-        }
+        merge(&mut item, body, documented);
         self.next_id += 1;
         let id = self.next_id;
-        let now = timestamp(self.clock.now());
+        let now = json!(timestamp(self.clock.now()));
         item.insert("id".into(), json!(id));
-        item.insert("created_at".into(), json!(now));
-        item.insert("updated_at".into(), json!(now));
-        let segment = match route.params.get("connection_type") {
-            Some(kind) => {
-                item.insert("type".into(), json!(kind));
-                format!("{base}/{kind}/{id}")
+        for field in ["created_at", "updated_at"] {
+            if documented.fields.contains(&field) {
+                item.insert(field.into(), now.clone());
             }
-            None => format!("{base}/{id}"),
+        }
+        // An item keyed by a field of its own (accounts by `account_id`) gets a new key
+        // unless the request chose one.
+        let param = item_getter(scope, collection).and_then(|get| split_item(get.path)).map_or("id", |(_, p)| p);
+        let key = match item.get(param) {
+            Some(Value::String(_)) if body.get(param).is_none() => {
+                let key = format!("{}-{id}", param.trim_end_matches("_id"));
+                item.insert(param.into(), json!(key));
+                key
+            }
+            Some(value) if param != "id" && body.get(param).is_some() => text(value).unwrap_or_default(),
+            _ => id.to_string(),
         };
-        item.insert("url".into(), json!(format!("{}/{}/api{segment}", self.base_url, self.account_id)));
-        if item.contains_key("html_url") {
-            item.insert("html_url".into(), json!(format!("{}/{}{segment}", self.base_url, self.account_id)));
+        // A connection knows its type from its path.
+        if let Some(kind) = route.params.get("connection_type")
+            && documented.fields.contains(&"type")
+        {
+            item.insert("type".into(), json!(kind));
         }
-        let mut item = Value::Object(item);
-        let key = key_of(&item, "account_id").filter(|_| base == "/accounts").unwrap_or_else(|| id.to_string());
-        let elapsed = self.clock.elapsed();
-        match op.id {
-            "create_cluster" => {
-                self.lifecycles.insert((base, key.clone()), Lifecycle::Cluster { created: elapsed, terminate: None });
-            }
-            "run_job" => {
-                let fails = self.fail_jobs;
-                self.lifecycles.insert((base, key.clone()), Lifecycle::Job { created: elapsed, fails, stop: None });
-            }
-            _ => {}
+        let path = format!("{}/{key}", fill(collection, &route.params));
+        if documented.fields.contains(&"url") {
+            item.insert("url".into(), json!(format!("{}{}{path}", self.base_url, self.scope_prefix(scope))));
         }
-        self.collections.entry(base).or_default().insert(key.clone(), item.clone());
-        self.apply_lifecycle(base, &key, &mut item);
-        ok(status, item)
+        if documented.fields.contains(&"html_url") {
+            item.insert("html_url".into(), json!(format!("{}/{}{path}", self.base_url, self.account_id)));
+        }
+        let elapsed = Some(self.clock.elapsed());
+        let lifecycle = match collection {
+            "/clusters" => Some(Lifecycle::Cluster { created: elapsed, terminated: None }),
+            "/jobs" => {
+                let package = body.get("package_id").and_then(Value::as_u64);
+                let fails = self.fail_jobs || package.is_some_and(|p| self.failing_packages.contains(&p));
+                let cluster = body.get("cluster_id").and_then(Value::as_u64);
+                Some(Lifecycle::Job { created: elapsed, fails, stopped: None, cluster })
+            }
+            _ => None,
+        };
+        let address = address(scope, path);
+        self.items.insert(address.clone(), Item { collection, value: Value::Object(item), lifecycle });
+        Answer::ok(documented.status, self.view(&address))
     }
 
-    fn update(&mut self, route: &Route, body: Value, status: u16) -> Answer {
-        let base = base(route.operation);
-        let Some((_, key)) = last_param(route) else { return Answer::message(404, "Record not found") };
-        let now = timestamp(self.clock.now());
-        let Some(Value::Object(item)) = self.collections.get_mut(base).and_then(|c| c.get_mut(key)) else {
-            return Answer::message(404, "Record not found");
-        };
-        if let Value::Object(fields) = body {
-            for (name, value) in fields {
-                if !SECRETS.contains(&name.as_str()) {
-                    item.insert(name, value);
-                }
+    /// A request field `<thing>_id` naming an item of `/<thing>s` that does not exist.
+    fn invalid_references(&self, scope: Scope, collection: &str, body: &Value) -> Option<String> {
+        let Value::Object(fields) = body else { return None };
+        fields.iter().find_map(|(name, value)| {
+            let thing = name.strip_suffix("_id")?;
+            let referenced = format!("/{thing}s");
+            if referenced == collection || !is_collection(scope, &referenced) {
+                return None;
             }
-        }
-        item.insert("updated_at".into(), json!(now));
-        let key = key.clone();
-        self.item(base, &key).map_or_else(|| Answer::message(404, "Record not found"), |item| ok(status, item))
+            let id = text(value)?;
+            let exists = self.items.contains_key(&address(scope, format!("{referenced}/{id}")));
+            (!exists).then(|| format!("{name} {id} does not exist"))
+        })
     }
 
-    fn delete(&mut self, route: &Route, status: u16) -> Answer {
-        let base = base(route.operation);
-        let Some((_, key)) = last_param(route) else { return Answer::message(404, "Record not found") };
-        let key = key.clone();
-        let Some(item) = self.item(base, &key) else { return Answer::message(404, "Record not found") };
-        let elapsed = self.clock.elapsed();
-        let lifecycle_key = (base, key.clone());
-        match route.operation.id {
-            "terminate_cluster" => {
-                let entry = self
-                    .lifecycles
-                    .entry(lifecycle_key)
-                    .or_insert(Lifecycle::Cluster { created: Duration::ZERO, terminate: None });
-                if let Lifecycle::Cluster { terminate, .. } = entry {
-                    terminate.get_or_insert(elapsed);
-                }
+    fn update(&mut self, route: &Route, documented: &Documented, body: &Value) -> Answer {
+        let address = Self::item_address(route);
+        let now = json!(timestamp(self.clock.now()));
+        let Some(Item { value: Value::Object(item), .. }) = self.items.get_mut(&address) else { return not_found() };
+        merge(item, body, documented);
+        if documented.fields.contains(&"updated_at") {
+            item.insert("updated_at".into(), now);
+        }
+        Answer::ok(documented.status, self.view(&address))
+    }
+
+    fn delete(&mut self, route: &Route, documented: &Documented, collection: &'static str) -> Answer {
+        let address = Self::item_address(route);
+        let now = self.clock.elapsed();
+        let Some(item) = self.items.get_mut(&address) else { return not_found() };
+        match (collection, &mut item.lifecycle) {
+            ("/clusters", Some(Lifecycle::Cluster { terminated, .. })) => {
+                terminated.get_or_insert(now);
             }
-            "terminate_job" => {
-                let entry = self.lifecycles.entry(lifecycle_key).or_insert(Lifecycle::Job {
-                    created: Duration::ZERO,
-                    fails: false,
-                    stop: None,
-                });
-                if let Lifecycle::Job { stop, .. } = entry {
-                    stop.get_or_insert(elapsed);
-                }
+            ("/clusters", lifecycle) => {
+                *lifecycle = Some(Lifecycle::Cluster { created: None, terminated: Some(now) });
             }
-            "delete_package" => {
-                if let Some(Value::Object(stored)) = self.collections.get_mut(base).and_then(|c| c.get_mut(&key)) {
-                    stored.insert("status".into(), json!("archived"));
-                }
+            ("/jobs", Some(Lifecycle::Job { stopped, .. })) => {
+                stopped.get_or_insert(now);
+            }
+            ("/jobs", lifecycle) => {
+                *lifecycle = Some(Lifecycle::Job { created: None, fails: false, stopped: Some(now), cluster: None });
             }
             _ => {
-                self.collections.get_mut(base).map(|c| c.remove(&key));
-                return ok(status, item);
+                if let Some((_, status)) = ARCHIVED_ON_DELETE.iter().find(|(c, _)| *c == collection) {
+                    if let Value::Object(fields) = &mut item.value {
+                        fields.insert("status".into(), json!(status));
+                    }
+                } else {
+                    let removed = self.view(&address);
+                    self.items.remove(&address);
+                    self.watched.remove(&address);
+                    return Answer::ok(documented.status, removed.filter(|_| documented.has_body));
+                }
             }
         }
-        self.item(base, &key).map_or_else(|| Answer::message(404, "Record not found"), |item| ok(status, item))
+        Answer::ok(documented.status, self.view(&address).filter(|_| documented.has_body))
     }
 
-    fn list(&self, route: &Route, query: &[(String, String)], search: bool) -> Answer {
-        let base = base(route.operation);
-        let text = |item: &Value, field: &str| match item.get(field) {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Null) | None => None,
-            Some(other) => Some(other.to_string()),
-        };
+    fn list(&self, route: &Route, query: &[(String, String)], collection: &'static str, search: bool) -> Answer {
+        let scope = route.operation.scope;
+        let prefix = format!("{}/", fill(collection, &route.params));
         let mut items: Vec<Value> = self
-            .collections
-            .get(base)
-            .map(|c| c.keys().filter_map(|k| self.item(base, k)).collect())
-            .unwrap_or_default();
+            .items
+            .iter()
+            .filter(|(at, item)| {
+                at.global == (scope == Scope::Global)
+                    && at.path.starts_with(&prefix)
+                    && (item.collection == collection
+                        || split_item(item.collection).is_some_and(|(parent, _)| parent == collection))
+            })
+            .filter_map(|(address, _)| self.view(address))
+            .collect();
         for (name, value) in query {
             match name.as_str() {
-                "offset" | "limit" | "sort" | "direction" | "since" => {}
+                "offset" | "limit" | "sort" | "direction" | "since" | "include" => {}
                 "q" if search => {
                     let needle = value.to_lowercase();
-                    items.retain(|i| text(i, "name").is_some_and(|n| n.to_lowercase().contains(&needle)));
+                    items.retain(|i| i.get("name").and_then(text).is_some_and(|n| n.to_lowercase().contains(&needle)));
                 }
                 _ if value == "all" => {}
-                _ => items.retain(|i| text(i, name).is_none_or(|v| v == *value)),
+                _ => items.retain(|i| i.get(name).and_then(text).is_none_or(|v| v == *value)),
             }
         }
-        let ascending = query.iter().any(|(k, v)| k == "direction" && v == "asc");
         let id = |i: &Value| i.get("id").and_then(Value::as_u64).unwrap_or(0);
-        items.sort_by_key(|i| id(i));
-        if !ascending {
+        items.sort_by_key(|i| std::cmp::Reverse(id(i)));
+        if query.iter().any(|(k, v)| k == "direction" && v == "asc") {
             items.reverse();
         }
+        self.page(route, query, items)
+    }
+
+    /// One page of `items` by `offset` and `limit`, with `Link` headers to its neighbours.
+    fn page(&self, route: &Route, query: &[(String, String)], items: Vec<Value>) -> Answer {
         let number = |name: &str| query.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<usize>().ok());
         let offset = number("offset").unwrap_or(0);
         let limit = number("limit").unwrap_or(20).clamp(1, 100);
         let total = items.len();
         let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+        let path = format!("{}{}", self.scope_prefix(route.operation.scope), fill(route.operation.path, &route.params));
         let link = |offset: usize| {
             let mut pairs: Vec<(String, String)> =
                 query.iter().filter(|(k, _)| k != "offset" && k != "limit").cloned().collect();
             pairs.push(("offset".into(), offset.to_string()));
             pairs.push(("limit".into(), limit.to_string()));
             let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-            format!("{}/{}/api{}?{query}", self.base_url, self.account_id, route.operation.path)
+            format!("{}{path}?{query}", self.base_url)
         };
         let mut links = Vec::new();
         if offset + limit < total {
@@ -397,102 +488,180 @@ impl State {
         Answer { status: 200, body: Some(Value::Array(page)), headers }
     }
 
-    fn watch(&mut self, route: &Route, kind: Kind, status: u16) -> Answer {
-        let base = base(route.operation);
-        let key = route.params.values().next().cloned().unwrap_or_default();
-        match kind {
+    fn watch(&mut self, route: &Route, documented: &Documented) -> Answer {
+        let scope = route.operation.scope;
+        let item_path = fill(route.operation.path.trim_end_matches("/watchers"), &route.params);
+        let address = address(scope, item_path);
+        match kind(route.operation) {
             Kind::Watch => {
-                self.watchers.insert((base, key.clone()));
-                let field = format!("{}_url", base.trim_start_matches('/').trim_end_matches('s'));
-                let url = format!("{}/{}/api{base}/{key}", self.base_url, self.account_id);
-                ok(status, json!({ "created_at": timestamp(self.clock.now()), field: url }))
+                self.watched.insert(address.clone());
+                let mut answer = match documented.example() {
+                    Some(Value::Object(answer)) => answer,
+                    _ => Map::new(),
+                };
+                let url = format!("{}{}{}", self.base_url, self.scope_prefix(scope), address.path);
+                for (name, value) in answer.iter_mut() {
+                    if name.ends_with("_url") {
+                        *value = json!(url);
+                    }
+                }
+                answer.insert("created_at".into(), json!(timestamp(self.clock.now())));
+                Answer::ok(documented.status, Some(Value::Object(answer)))
             }
             Kind::Unwatch => {
-                self.watchers.remove(&(base, key));
-                Answer { status, body: None, headers: Vec::new() }
+                self.watched.remove(&address);
+                Answer::ok(documented.status, None)
             }
             _ => {
-                let list = if self.watchers.contains(&(base, key)) {
-                    vec![json!({"id": CALLER.0, "display_name": CALLER.1})]
-                } else {
-                    Vec::new()
+                // The caller is the only watcher the fake knows: the spec's example one.
+                let watchers = match documented.example() {
+                    Some(Value::Array(list)) if self.watched.contains(&address) => list.into_iter().take(1).collect(),
+                    _ => Vec::new(),
                 };
-                ok(status, Value::Array(list))
+                Answer::ok(documented.status, Some(Value::Array(watchers)))
             }
         }
     }
 
-    fn example(&self, route: &Route, status: u16) -> Answer {
-        let body = match route.operation.id {
-            "get_rate_limit_status" => Some(
-                json!({"limits": {"limit": self.rate_limit, "remaining": self.rate_limit.saturating_sub(self.calls)}}),
-            ),
-            id => example(id),
-        };
-        Answer { status, body, headers: Vec::new() }
+    fn singleton(&mut self, route: &Route, documented: &Documented, body: &Value) -> Answer {
+        let op = route.operation;
+        let address = Self::item_address(route);
+        if !self.singletons.contains_key(&address) {
+            let getter = OPERATIONS.iter().find(|o| o.scope == op.scope && o.path == op.path && o.method == "GET");
+            let seed = getter.and_then(|g| documented_example(g.id)).unwrap_or_else(|| json!({}));
+            self.singletons.insert(address.clone(), seed);
+        }
+        let now = json!(timestamp(self.clock.now()));
+        let Some(Value::Object(value)) = self.singletons.get_mut(&address) else { return not_found() };
+        if kind(op) == Kind::SingletonUpdate {
+            merge(value, body, documented);
+            if documented.fields.contains(&"updated_at") {
+                value.insert("updated_at".into(), now);
+            }
+        }
+        Answer::ok(documented.status, Some(Value::Object(value.clone())))
+    }
+
+    fn example(&self, route: &Route, query: &[(String, String)], documented: &Documented) -> Answer {
+        if route.operation.id == "get_rate_limit_status" {
+            let remaining = self.rate_limit.saturating_sub(self.calls);
+            return Answer::ok(
+                documented.status,
+                Some(json!({"limits": {"limit": self.rate_limit, "remaining": remaining}})),
+            );
+        }
+        match documented.example() {
+            Some(Value::Array(items)) if route.operation.paginated => {
+                let mut answer = self.page(route, query, items);
+                answer.status = documented.status;
+                answer
+            }
+            example => Answer::ok(documented.status, example.filter(|_| documented.has_body)),
+        }
+    }
+
+    /// When the cluster's last job on it ends, by the clock, if it has any jobs.
+    fn last_job_end(&self, cluster_id: u64) -> Option<Duration> {
+        self.items
+            .values()
+            .filter_map(|item| match item.lifecycle {
+                Some(Lifecycle::Job { created: Some(created), stopped, cluster: Some(c), .. }) if c == cluster_id => {
+                    Some(stopped.unwrap_or(created + JOB_QUEUED_UNTIL + JOB_RUNS_FOR))
+                }
+                _ => None,
+            })
+            .max()
     }
 
     /// Writes the status (and progress, timestamps) the clock says a cluster or job has.
-    fn apply_lifecycle(&self, base: &'static str, key: &str, item: &mut Value) {
-        let Some(lifecycle) = self.lifecycles.get(&(base, key.to_owned())) else { return };
+    fn apply_lifecycle(&self, address: &Address, lifecycle: Lifecycle, item: &mut Value) {
         let now = self.clock.elapsed();
         let at = |d: Duration| {
             json!(timestamp(self.clock.now() - chrono::Duration::from_std(now.saturating_sub(d)).unwrap_or_default()))
         };
+        let id = address.path.rsplit('/').next().and_then(|id| id.parse::<u64>().ok());
         let Value::Object(fields) = item else { return };
-        match *lifecycle {
-            Lifecycle::Cluster { created, terminate } => {
-                let age = now.saturating_sub(created);
-                let status = match terminate.map(|t| now.saturating_sub(t)) {
-                    Some(t) if t < CLUSTER_PENDING => "pending_terminate",
-                    Some(t) if t < CLUSTER_TERMINATING => "terminating",
-                    Some(_) => {
-                        fields.insert("terminated_at".into(), at(terminate.unwrap_or_default() + CLUSTER_TERMINATING));
-                        "terminated"
-                    }
-                    None if age < CLUSTER_PENDING => "pending",
-                    None if age < CLUSTER_CREATING => "creating",
-                    None => {
-                        fields.insert("available_since".into(), at(created + CLUSTER_CREATING));
-                        let idle_after = fields.get("time_to_idle").and_then(Value::as_u64).unwrap_or(3_600);
-                        if age > CLUSTER_CREATING + Duration::from_secs(idle_after) { "idle" } else { "available" }
-                    }
+        let time_to_idle =
+            fields.get("time_to_idle").and_then(Value::as_u64).map_or(DEFAULT_TIME_TO_IDLE, Duration::from_secs);
+        let mut set = |name: &str, value: Value| {
+            fields.insert(name.into(), value);
+        };
+        match lifecycle {
+            Lifecycle::Cluster { created, terminated: Some(terminated) } => {
+                let since = now.saturating_sub(terminated);
+                let status = if since < CLUSTER_PENDING_TERMINATE {
+                    "pending_terminate"
+                } else if since < CLUSTER_PENDING_TERMINATE + CLUSTER_TERMINATING {
+                    "terminating"
+                } else {
+                    set("terminated_at", at(terminated + CLUSTER_PENDING_TERMINATE + CLUSTER_TERMINATING));
+                    "terminated"
                 };
-                fields.insert("status".into(), json!(status));
+                if created.is_some_and(|c| terminated.saturating_sub(c) >= CLUSTER_CREATING) {
+                    set("available_since", at(created.unwrap_or_default() + CLUSTER_CREATING));
+                }
+                set("status", json!(status));
             }
-            Lifecycle::Job { created, fails, stop } => {
+            Lifecycle::Cluster { created: Some(created), terminated: None } => {
                 let age = now.saturating_sub(created);
-                let running = age.saturating_sub(JOB_QUEUED_UNTIL);
+                let status = if age < CLUSTER_PENDING {
+                    "pending"
+                } else if age < CLUSTER_CREATING {
+                    "creating"
+                } else {
+                    let available = created + CLUSTER_CREATING;
+                    set("available_since", at(available));
+                    let busy_until = id.and_then(|id| self.last_job_end(id)).unwrap_or(available).max(available);
+                    if now >= busy_until + time_to_idle { "idle" } else { "available" }
+                };
+                set("status", json!(status));
+            }
+            Lifecycle::Cluster { created: None, terminated: None } => {}
+            Lifecycle::Job { created, fails, stopped, .. } => {
+                let Some(created) = created else {
+                    if let Some(stopped) = stopped {
+                        let since = now.saturating_sub(stopped);
+                        let status = if since < JOB_PENDING_STOPPAGE { "pending_stoppage" } else { "stopped" };
+                        set("status", json!(status));
+                    }
+                    return;
+                };
+                let age = now.saturating_sub(created);
+                let ends = created + JOB_QUEUED_UNTIL + JOB_RUNS_FOR;
+                // A stopped job's progress stays where it was stopped.
+                let progress_at = stopped.map_or(now, |s| s.min(now));
+                let running = progress_at.saturating_sub(created + JOB_QUEUED_UNTIL);
                 let progress = (running.as_secs_f64() / JOB_RUNS_FOR.as_secs_f64()).min(1.0);
-                let status = match stop.map(|s| now.saturating_sub(s)) {
-                    Some(s) if s < CLUSTER_PENDING => "pending_stoppage",
+                let status = match stopped.map(|s| now.saturating_sub(s)) {
+                    Some(since) if since < JOB_PENDING_STOPPAGE => "pending_stoppage",
                     Some(_) => "stopped",
-                    None if age < Duration::from_secs(1) => "idle",
-                    None if age < Duration::from_secs(2) => "pending",
+                    None if age < JOB_IDLE => "idle",
+                    None if age < JOB_PENDING => "pending",
                     None if age < JOB_QUEUED_UNTIL => "queued",
-                    None if progress < 1.0 => "running",
+                    None if now < ends => "running",
                     None if fails => "failed",
                     None => "completed",
                 };
-                let progress =
-                    if status == "queued" || status == "idle" || status == "pending" { 0.0 } else { progress };
-                fields.insert("status".into(), json!(status));
-                fields.insert("progress".into(), json!(progress));
+                set("status", json!(status));
+                set("progress", json!(progress));
                 if age >= JOB_QUEUED_UNTIL {
-                    fields.insert("started_at".into(), at(created + JOB_QUEUED_UNTIL));
+                    set("started_at", at(created + JOB_QUEUED_UNTIL));
                 }
-                if matches!(status, "completed" | "failed" | "stopped") {
-                    fields.insert("completed_at".into(), at(created + JOB_QUEUED_UNTIL + JOB_RUNS_FOR));
-                }
-                if status == "failed" {
-                    fields.insert("failed_at".into(), at(created + JOB_QUEUED_UNTIL + JOB_RUNS_FOR));
-                    fields.insert("errors".into(), json!("The fake was asked to fail this job."));
+                match status {
+                    "completed" => set("completed_at", at(ends)),
+                    "failed" => {
+                        set("failed_at", at(ends));
+                        set("completed_at", at(ends));
+                        set("errors", json!("The fake was asked to fail this job."));
+                    }
+                    "stopped" => set("completed_at", at(stopped.unwrap_or(ends) + JOB_PENDING_STOPPAGE)),
+                    _ => {}
                 }
             }
         }
     }
 }
 
-fn ok(status: u16, body: Value) -> Answer {
-    Answer { status, body: Some(body), headers: Vec::new() }
+fn documented_example(id: &str) -> Option<Value> {
+    documented(id).and_then(Documented::example)
 }

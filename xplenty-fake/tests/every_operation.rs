@@ -1,0 +1,65 @@
+//! Every operation of the spec, called through the generated client against a fresh
+//! fake with the spec's example parameters and body, succeeds with its documented status,
+//! and the JSON the fake sent validates against the documented schema. The calls are
+//! generated from the spec by `build.rs`, so operations added to it are tested here too.
+
+use serde_json::Value;
+use xplenty_fake::FakeXplenty;
+
+include!(concat!(env!("OUT_DIR"), "/every_operation.rs"));
+
+fn spec() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/xplenty.yaml");
+    let text = std::fs::read_to_string(path).expect("read the spec");
+    xplenty_gen::load(&text).unwrap_or_else(|e| panic!("{e}")).raw
+}
+
+fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => root.pointer(pointer).map_or(node, |target| resolve(root, target)),
+        None => node,
+    }
+}
+
+/// The schema of an operation's answer with `status`, if it documents a body.
+fn response_schema<'a>(spec: &'a Value, op: &xplenty_api::Operation, status: u16) -> Option<&'a Value> {
+    let response = spec["paths"][op.path][op.method.to_lowercase()].pointer(&format!("/responses/{status}"))?;
+    resolve(spec, response).pointer("/content/application~1vnd.xplenty+json/schema")
+}
+
+#[tokio::test]
+async fn every_operation_succeeds_and_answers_in_the_documented_shape() {
+    let spec = spec();
+    let mut problems = Vec::new();
+    let fake = FakeXplenty::start().await.expect("start the fake");
+    let client = fake.client();
+    for op in xplenty_api::OPERATIONS {
+        // Each call sees the fake as it starts: no call depends on another's effects.
+        fake.reset();
+        let status = match call_documented(&client, op.id).await {
+            Ok(status) => status,
+            Err(e) => {
+                problems.push(format!("{}: {e}", op.id));
+                continue;
+            }
+        };
+        let journal = fake.journal();
+        let Some(exchange) = journal.iter().rev().find(|e| e.operation == Some(op.id)) else {
+            problems.push(format!("{}: the fake has no record of the call", op.id));
+            continue;
+        };
+        match (response_schema(&spec, op, status), &exchange.response_body) {
+            (Some(schema), Some(body)) => {
+                let schema = xplenty_gen::to_json_schema(&spec, schema);
+                let validator = jsonschema::draft4::new(&schema).expect("the spec's schemas compile");
+                for error in validator.iter_errors(body) {
+                    problems.push(format!("{} ({status}): {error} at {}", op.id, error.instance_path()));
+                }
+            }
+            (None, None) => {}
+            (Some(_), None) => problems.push(format!("{} ({status}): no body where one is documented", op.id)),
+            (None, Some(body)) => problems.push(format!("{} ({status}): undocumented body {body}", op.id)),
+        }
+    }
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
