@@ -9,12 +9,23 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use xplenty_api::{Client, types};
 use xplenty_fake::{Clock, FakeXplenty};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Display, not the Debug that returning the error from `main` would print.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     // Kept alive for the whole run when used.
     let mut _fake = None;
@@ -57,13 +68,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("the cluster ended {}", status(&cluster.status)).into());
     }
 
-    println!("\n2. Running package {package_id} on it");
-    let run = types::JobRun::builder().cluster_id(cluster.id).package_id(package_id).variables(
-        [("run_date".to_owned(), "'2024-05-01'".to_owned())].into_iter().collect::<std::collections::BTreeMap<_, _>>(),
-    );
+    // Package variables are Pig expressions: a string value keeps its quotes.
+    let variables: std::collections::BTreeMap<String, String> =
+        [("run_date", "'2024-05-01'"), ("region", "'eu-west'")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+    println!("\n2. Running package {package_id} on it with {variables:?}");
+    let run = types::JobRun::builder().cluster_id(cluster.id).package_id(package_id).variables(variables);
     let job = client.run_job().body(run).send().await?;
     let bar = std::io::stdout().is_terminal().then(|| {
-        let bar = ProgressBar::new(100);
+        // On stdout, the stream whose terminal was checked and where the other lines go.
+        let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stdout());
         bar.set_style(
             ProgressStyle::with_template("   [{bar:40}] {pos:>3}% {msg}")
                 .expect("a valid template")
@@ -87,11 +100,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .until_done()
         .await?;
     if let Some(bar) = bar {
-        bar.finish();
+        bar.finish_and_clear();
     }
     println!("   job {} ended {}", job.id, status(&job.status));
 
-    println!("\n3. Listing jobs, following every page");
+    // One job a page, so the stream visibly follows the `Link` headers.
+    println!("\n3. Listing jobs, one a page, following every page");
     let jobs: Vec<types::Job> = client.list_jobs().limit(1_u64).stream_all().try_collect().await?;
     for job in &jobs {
         println!(
@@ -104,8 +118,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n4. Terminating the cluster");
     client.terminate_cluster().cluster_id(cluster.id).send().await?;
-    let cluster = client.wait_for_cluster(cluster.id).poll_interval(poll).until_done().await?;
-    println!("   cluster {} is {}", cluster.id, status(&cluster.status));
+    let cluster = client
+        .wait_for_cluster(cluster.id)
+        .poll_interval(poll)
+        .on_event(|event| {
+            if event.status_changed {
+                println!("   cluster {} is {}", event.resource.id, status(&event.resource.status));
+            }
+        })
+        .until_done()
+        .await?;
 
     println!(
         "\nSummary: cluster {} created and terminated, job {} {}, {} jobs streamed, {} calls left this hour, {:.1} s.",
