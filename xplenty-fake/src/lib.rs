@@ -12,20 +12,34 @@
 //!   terminated; jobs idle, pending, queued, running (progress rising to 1), completed
 //!   or failed, and pending_stoppage, stopped when stopped. The [`Clock`] drives them:
 //!   manual by default, so tests advance it instead of sleeping.
-//! - The edges of the real API: 401 without the API key as Basic user name, 406 for an
-//!   unacceptable `Accept`, `X-RateLimit-*` on every answer and 429 once the budget is
-//!   spent, `{"message": ...}` errors, 404 for unknown ids, 422 for missing fields.
-//! - Faults can be injected per operation: a status, a delay, a dropped connection.
+//! - The edges of the real API: 401 unless the API key is the Basic user name with an
+//!   empty password, 406 for an `Accept` that is not the vendor type, JSON or `*/*`,
+//!   `X-RateLimit-*` on every answer and 429 once the budget of the fake hour is spent,
+//!   `{"message": ...}` errors, 404 for unknown ids, 422 for missing fields and for
+//!   references to items that do not exist (a job's cluster or package).
+//! - Faults can be injected per operation for its next calls: a status, a delay, a
+//!   dropped connection; jobs can be made to fail, all or those of one package.
 //! - Which collection an operation works on is derived from the operation table and the
 //!   path shapes (`POST /x` creates, `GET /x/{id}` reads, ...), and what it answers from
 //!   the spec's examples, so operations added to the spec are served without code here.
-//! - Its [journal](FakeXplenty::journal) keeps every exchange, for tests to inspect.
+//! - Its [journal](FakeXplenty::journal) keeps every exchange, for tests to inspect, and
+//!   [`reset`](FakeXplenty::reset) returns it to its first state.
 //!
 //! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
-//! let fake = xplenty_fake::FakeXplenty::start().await?;
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use xplenty_api::types;
+//! use xplenty_fake::{FakeXplenty, Fault};
+//!
+//! let fake = FakeXplenty::start().await?;
 //! let client = fake.client();
-//! let cluster = client.get_cluster().cluster_id(812_u64).send().await.unwrap();
+//! let cluster = client.create_cluster().body(types::ClusterCreate::builder().nodes(2_u64)).send().await?;
+//! // No sleeping: the manual clock moves when told.
+//! fake.advance(Duration::from_secs(30));
+//! let cluster = client.get_cluster().cluster_id(cluster.id).send().await?;
+//! assert_eq!(cluster.status, Some(types::ClusterStatus::Available));
+//!
+//! fake.inject("get_cluster", Fault::Status(503, "maintenance".into()), 1);
 //! # Ok(())
 //! # }
 //! ```
