@@ -33,6 +33,8 @@ struct Inner {
     rate_limit: Option<RateLimit>,
     body_excerpt: Option<String>,
     attempts: u32,
+    /// For one item of a list page that did not decode: its offset in the list.
+    item_offset: Option<u64>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -70,6 +72,12 @@ impl Error {
         self.0.body_excerpt.as_deref()
     }
 
+    /// For a [`ErrorKind::Decode`] error of one item of a streamed list: the item's
+    /// offset in the list. The stream goes on after such an error.
+    pub fn item_offset(&self) -> Option<u64> {
+        self.0.item_offset
+    }
+
     /// Attempts made, retries included.
     pub fn attempts(&self) -> u32 {
         self.0.attempts
@@ -94,6 +102,7 @@ impl Error {
             rate_limit: record.rate_limit,
             body_excerpt: record.body_excerpt,
             attempts: record.attempts,
+            item_offset: None,
             source: None,
         }))
     }
@@ -101,6 +110,20 @@ impl Error {
     fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.0.source = Some(Box::new(source));
         self
+    }
+
+    /// One item of a list page that did not decode into its type.
+    pub(crate) fn item(
+        operation: &'static str,
+        offset: u64,
+        item: &[u8],
+        source: serde_json::Error,
+        record: &CallRecord,
+    ) -> Self {
+        let record = CallRecord { body_excerpt: Some(excerpt(item)), ..record.clone() };
+        let mut error = Error::new(ErrorKind::Decode, operation, record).with_source(source);
+        error.0.item_offset = Some(offset);
+        error
     }
 
     /// An error of a call that was never sent.
@@ -172,6 +195,9 @@ impl fmt::Display for Error {
                 }
             }
             ErrorKind::Decode => {
+                if let Some(offset) = inner.item_offset {
+                    write!(f, "the item at offset {offset} of ")?;
+                }
                 status(f)?;
                 f.write_str(" could not be decoded")?;
                 if let Some(source) = &inner.source {
@@ -209,6 +235,7 @@ impl fmt::Debug for Error {
             .field("rate_limit", &inner.rate_limit)
             .field("body_excerpt", &inner.body_excerpt)
             .field("attempts", &inner.attempts)
+            .field("item_offset", &inner.item_offset)
             .field("source", &inner.source)
             .finish()
     }

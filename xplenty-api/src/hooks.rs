@@ -168,10 +168,12 @@ fn finish(
         span.record("status", status.as_u16());
     }
     let rate_limit = outcome.as_ref().ok().and_then(|r| RateLimit::from_headers(r.headers()));
+    let link = outcome.as_ref().ok().and_then(|r| crate::pagination::joined_links(r.headers()));
     call::record(|r: &mut CallRecord| {
         r.attempts = attempt;
         r.status = status;
         r.rate_limit = rate_limit;
+        r.link = link;
     });
     outcome
 }

@@ -8,8 +8,11 @@ use std::num::NonZeroU64;
 
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use reqwest::header::{HeaderMap, LINK};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
-use crate::{Error, ResponseValue, types};
+use crate::Error;
+use crate::call::{CallRecord, Generated};
 
 /// The most items the API returns per page.
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -34,6 +37,10 @@ pub fn first_page(
 }
 
 /// Streams the items of every page `fetch` returns, starting at `first`.
+///
+/// A page is decoded whole when it can be (the fast path); when one of its items does
+/// not decode, the page is decoded item by item instead: each bad item yields one error
+/// naming its offset, and the stream goes on with the next item and the next page.
 #[doc(hidden)]
 pub fn paginate<'a, T, F, Fut>(
     operation: &'static str,
@@ -41,9 +48,9 @@ pub fn paginate<'a, T, F, Fut>(
     fetch: F,
 ) -> impl Stream<Item = Result<T, Error>> + Unpin + Send + 'a
 where
-    T: Send + 'a,
+    T: DeserializeOwned + Send + 'a,
     F: Fn(PageRequest) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<ResponseValue<Vec<T>>, progenitor_client::Error<types::Error>>> + Send + 'a,
+    Fut: Future<Output = Generated<Vec<T>>> + Send + 'a,
 {
     let first = first.map_err(|message| Error::invalid_request(operation, message));
     stream::try_unfold((fetch, Some(first)), move |(fetch, next)| async move {
@@ -51,29 +58,71 @@ where
             None => return Ok(None),
             Some(page) => page?,
         };
-        let response = crate::call::send(operation, fetch(page)).await?;
-        let next = next_page(response.headers(), page, response.len()).map(Ok);
-        let items = response.into_inner().into_iter().map(Ok::<T, Error>);
-        Ok(Some((stream::iter(items), (fetch, next))))
+        let items: Vec<Result<T, Error>> = match crate::call::recorded(fetch(page)).await {
+            (Ok(response), _) => {
+                let next = next_page(joined_links(response.headers()).as_deref(), page, response.len()).map(Ok);
+                let items: Vec<Result<T, Error>> = response.into_inner().into_iter().map(Ok).collect();
+                return Ok(Some((stream::iter(items), (fetch, next))));
+            }
+            (Err(progenitor_client::Error::InvalidResponsePayload(body, error)), record) => {
+                match item_by_item(operation, page, &body, &record) {
+                    Some(items) => {
+                        let next = next_page(record.link.as_deref(), page, items.len()).map(Ok);
+                        return Ok(Some((stream::iter(items), (fetch, next))));
+                    }
+                    None => {
+                        let error = progenitor_client::Error::InvalidResponsePayload(body, error);
+                        vec![Err(Error::from_generated(operation, error, record))]
+                    }
+                }
+            }
+            (Err(error), record) => vec![Err(Error::from_generated(operation, error, record))],
+        };
+        // The page itself failed: report it once and end the stream.
+        Ok(Some((stream::iter(items), (fetch, None))))
     })
     .try_flatten()
     .boxed()
 }
 
-/// The page after `current`, which held `received` items; `None` at the end.
-pub(crate) fn next_page(headers: &HeaderMap, current: PageRequest, received: usize) -> Option<PageRequest> {
+/// Decodes a page's items one at a time; `None` when the body is not an array at all.
+fn item_by_item<T: DeserializeOwned>(
+    operation: &'static str,
+    page: PageRequest,
+    body: &[u8],
+    record: &CallRecord,
+) -> Option<Vec<Result<T, Error>>> {
+    let raw: Vec<&RawValue> = serde_json::from_slice(body).ok()?;
+    let items = raw
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_json::from_str::<T>(item.get())
+                .map_err(|e| Error::item(operation, page.offset + i as u64, item.get().as_bytes(), e, record))
+        })
+        .collect();
+    Some(items)
+}
+
+/// Every `Link` header value of an answer, joined as one list; `None` without any.
+pub(crate) fn joined_links(headers: &HeaderMap) -> Option<String> {
+    let values: Vec<&str> = headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok()).collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// The page after `current`, which held `received` items and came with the `Link`
+/// header values `links`; `None` at the end.
+pub(crate) fn next_page(links: Option<&str>, current: PageRequest, received: usize) -> Option<PageRequest> {
     let received = received as u64;
     if received == 0 {
         return None;
     }
-    let mut values = headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok()).peekable();
-    if values.peek().is_none() {
+    let Some(joined) = links else {
         // No Link header at all: a full page may have a successor.
         return (received >= current.limit)
             .then(|| PageRequest { offset: current.offset + received, limit: current.limit });
-    }
-    let joined = values.collect::<Vec<_>>().join(", ");
-    let links = parse_link_header::parse_with_rel(&joined).ok()?;
+    };
+    let links = parse_link_header::parse_with_rel(joined).ok()?;
     let next = links.get("next")?;
     let number = |key: &str| next.queries.get(key).and_then(|v| v.trim().parse::<u64>().ok());
     let page = PageRequest {
@@ -90,10 +139,10 @@ mod tests {
     use proptest::prelude::*;
     use reqwest::header::HeaderValue;
 
-    fn headers(link: &str) -> HeaderMap {
+    fn headers(link: &str) -> Option<String> {
         let mut h = HeaderMap::new();
         h.insert(LINK, HeaderValue::from_str(link).unwrap());
-        h
+        joined_links(&h)
     }
 
     const PAGE: PageRequest = PageRequest { offset: 0, limit: 2 };
@@ -103,27 +152,27 @@ mod tests {
         let h = headers(
             r#"<https://x/api/clusters?offset=1&limit=2>; rel="next", <https://x/api/clusters?offset=0&limit=2>; rel="prev""#,
         );
-        assert_eq!(next_page(&h, PAGE, 2), Some(PageRequest { offset: 1, limit: 2 }));
+        assert_eq!(next_page(h.as_deref(), PAGE, 2), Some(PageRequest { offset: 1, limit: 2 }));
     }
 
     #[test]
     fn ends_without_next_or_on_an_empty_page() {
         let h = headers(r#"<https://x/api/clusters?offset=0&limit=2>; rel="prev""#);
-        assert_eq!(next_page(&h, PAGE, 2), None);
+        assert_eq!(next_page(h.as_deref(), PAGE, 2), None);
         let h = headers(r#"<https://x/api/clusters?offset=2&limit=2>; rel="next""#);
-        assert_eq!(next_page(&h, PAGE, 0), None);
+        assert_eq!(next_page(h.as_deref(), PAGE, 0), None);
     }
 
     #[test]
     fn without_any_link_header_counts_offsets() {
-        assert_eq!(next_page(&HeaderMap::new(), PAGE, 2), Some(PageRequest { offset: 2, limit: 2 }));
-        assert_eq!(next_page(&HeaderMap::new(), PAGE, 1), None);
+        assert_eq!(next_page(None, PAGE, 2), Some(PageRequest { offset: 2, limit: 2 }));
+        assert_eq!(next_page(None, PAGE, 1), None);
     }
 
     #[test]
     fn a_next_link_to_the_same_page_ends_the_stream() {
         let h = headers(r#"<https://x/api/clusters?offset=0&limit=2>; rel="next""#);
-        assert_eq!(next_page(&h, PAGE, 2), None);
+        assert_eq!(next_page(h.as_deref(), PAGE, 2), None);
     }
 
     #[test]
@@ -140,8 +189,9 @@ mod tests {
             if let Ok(value) = HeaderValue::from_str(&link) {
                 h.insert(LINK, value);
             }
+            let h = joined_links(&h);
             let current = PageRequest { offset: offset / 2, limit };
-            if let Some(next) = next_page(&h, current, received) {
+            if let Some(next) = next_page(h.as_deref(), current, received) {
                 prop_assert!(next.limit >= 1 && next.limit <= MAX_PAGE_SIZE);
                 prop_assert_ne!(next, current);
             }
@@ -153,7 +203,8 @@ mod tests {
             if let Ok(value) = HeaderValue::from_bytes(&bytes) {
                 h.insert(LINK, value);
             }
-            let _ = next_page(&h, PAGE, 2);
+            let h = joined_links(&h);
+            let _ = next_page(h.as_deref(), PAGE, 2);
         }
     }
 }

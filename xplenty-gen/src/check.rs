@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::Spec;
 use crate::model::GLOBAL_SERVER;
 use crate::normalise::VENDOR_MEDIA_TYPE;
+use crate::tolerance;
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const ERROR_RESPONSE: &str = "#/components/responses/Error";
@@ -241,7 +242,22 @@ impl<'a> Checker<'a> {
                 } else {
                     self.no_inline_enums(schema, pointer.clone());
                 }
+                self.tolerance(schema, &pointer);
+                self.discriminator(schema, &pointer);
                 self.no_closed_objects(schema, pointer);
+            }
+            for name in answered_schemas(self.root) {
+                // A dangling `$ref` is reported by `references`.
+                let Some(schema) = schemas.get(&name) else { continue };
+                if schema.get("type").and_then(Value::as_str) == Some("object") && !tolerance::is_tolerant(schema) {
+                    self.problem(
+                        &format!("#/components/schemas/{}", segment(&name)),
+                        format!(
+                            "answers carry this object: declare `{}: true` so the wire's spellings decode",
+                            tolerance::EXTENSION
+                        ),
+                    );
+                }
             }
         }
         for section in ["parameters", "requestBodies", "responses"] {
@@ -292,6 +308,50 @@ impl<'a> Checker<'a> {
         }
     }
 
+    fn tolerance(&mut self, schema: &Value, pointer: &str) {
+        let Some(value) = schema.get(tolerance::EXTENSION) else { return };
+        if !value.is_boolean() {
+            self.problem(&format!("{pointer}/{}", tolerance::EXTENSION), "must be true or false");
+        } else if schema.get("type").and_then(Value::as_str) != Some("object") {
+            self.problem(&format!("{pointer}/{}", tolerance::EXTENSION), "only object schemas can be tolerant");
+        }
+    }
+
+    /// A discriminated union becomes an open enum with one variant per mapped tag: the
+    /// mapping must name every member, and only members.
+    fn discriminator(&mut self, schema: &Value, pointer: &str) {
+        let Some(discriminator) = schema.get("discriminator") else { return };
+        let members: BTreeSet<&str> = schema
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("$ref").and_then(Value::as_str))
+            .collect();
+        if members.is_empty() {
+            self.problem(&format!("{pointer}/discriminator"), "a discriminator needs a oneOf of $refs");
+        }
+        if discriminator.get("propertyName").and_then(Value::as_str).is_none() {
+            self.problem(&format!("{pointer}/discriminator"), "needs a propertyName");
+        }
+        let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object) else {
+            self.problem(&format!("{pointer}/discriminator"), "needs a mapping of every tag value to its schema");
+            return;
+        };
+        let mapped: BTreeSet<&str> = mapping.values().filter_map(Value::as_str).collect();
+        for (tag, target) in mapping {
+            if !target.as_str().is_some_and(|t| members.contains(t)) {
+                self.problem(
+                    &format!("{pointer}/discriminator/mapping/{}", segment(tag)),
+                    "must name one of the oneOf members",
+                );
+            }
+        }
+        for member in members.difference(&mapped) {
+            self.problem(&format!("{pointer}/oneOf"), format!("`{member}` has no tag in the discriminator mapping"));
+        }
+    }
+
     fn no_inline_enums(&mut self, node: &Value, pointer: String) {
         for_each_object(node, pointer, &["example", "enum"], &mut |map, pointer| {
             if map.contains_key("enum") {
@@ -319,6 +379,39 @@ impl<'a> Checker<'a> {
             }
         });
     }
+}
+
+/// The component schemas a success answer can carry, directly or nested.
+fn answered_schemas(root: &Value) -> BTreeSet<String> {
+    fn walk(root: &Value, node: &Value, seen: &mut BTreeSet<String>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(name) =
+                    map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    && seen.insert(name.to_owned())
+                    && let Some(target) = root.pointer(&format!("/components/schemas/{}", segment(name)))
+                {
+                    walk(root, target, seen);
+                }
+                for value in map.iter().filter(|(key, _)| *key != "example").map(|(_, v)| v) {
+                    walk(root, value, seen);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(root, v, seen)),
+            _ => {}
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for item in root.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| i) {
+        for op in METHODS.iter().filter_map(|m| item.get(*m)) {
+            for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+                if code.starts_with('2') {
+                    walk(root, response, &mut seen);
+                }
+            }
+        }
+    }
+    seen
 }
 
 /// Calls `visit` on every JSON object under `node` with its pointer, not descending into

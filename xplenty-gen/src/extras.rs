@@ -11,6 +11,7 @@ use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, Type};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use crate::unions::TaggedUnion;
 use crate::{GenError, Operation, Scope};
 
 /// A component schema of `type: string` with `enum`, emitted as an open Rust enum.
@@ -46,6 +47,7 @@ pub(crate) fn open_enums(document: &OpenAPI) -> Vec<OpenEnum> {
 pub(crate) fn run_progenitor(
     document: &OpenAPI,
     open_enums: &[OpenEnum],
+    unions: &[TaggedUnion],
 ) -> Result<(TokenStream, BTreeSet<String>), GenError> {
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -62,6 +64,9 @@ pub(crate) fn run_progenitor(
             format!("crate::types::{}", open_enum.name),
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
+    }
+    for union in unions {
+        settings.with_replacement(&union.name, format!("crate::types::{}", union.name), std::iter::empty());
     }
     // progenitor reports some unsupported shapes by panicking; turn that into an error
     // naming the cause instead of a crashed build script.
@@ -100,12 +105,18 @@ pub(crate) fn apply(
     file: &mut syn::File,
     operations: &[Operation],
     open_enums: &[OpenEnum],
+    unions: &[TaggedUnion],
+    tolerant: &BTreeSet<String>,
     type_names: &BTreeSet<String>,
 ) -> Result<(), GenError> {
-    let enum_items: Vec<syn::Item> = open_enums.iter().flat_map(open_enum_items).collect();
+    let mut new_items: Vec<syn::Item> = open_enums.iter().flat_map(open_enum_items).collect();
+    for union in unions {
+        new_items.extend(crate::unions::union_items(union, type_names)?);
+    }
     let types = module_mut(file, "types")?;
+    crate::tolerance::apply(types, tolerant)?;
     tolerate_null_collections(types);
-    types.extend(enum_items);
+    types.extend(new_items);
     replace_constructors(file)?;
     wrap_builders(file, operations, type_names)?;
     file.items.push(operation_table(operations));
@@ -204,7 +215,11 @@ fn tolerate_null_collections(items: &mut [syn::Item]) {
     for item in items {
         let syn::Item::Struct(s) = item else { continue };
         for field in s.fields.iter_mut() {
-            if field.attrs.iter().any(starts_with_default) {
+            let read_otherwise = field.attrs.iter().any(|a| {
+                a.path().is_ident("serde")
+                    && a.meta.require_list().is_ok_and(|l| l.tokens.to_string().contains("deserialize_with"))
+            });
+            if field.attrs.iter().any(starts_with_default) && !read_otherwise {
                 field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::decode::null_as_default")]));
             }
         }

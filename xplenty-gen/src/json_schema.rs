@@ -1,8 +1,12 @@
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use crate::tolerance;
 
 /// Converts an OpenAPI 3.0 schema of `root` into a self-contained JSON Schema (draft 4):
 /// `$ref`s inlined, `nullable: true` turned into a `null` alternative, OpenAPI-only
-/// keywords dropped. Used to validate the spec's examples and the fake server's answers.
+/// keywords dropped, and the scalars of `x-tolerant` schemas widened to the spellings
+/// the client's tolerant reading accepts (see [`crate::tolerance`]). Used to validate
+/// the spec's examples and the fake server's requests and answers.
 pub fn to_json_schema(root: &Value, schema: &Value) -> Value {
     convert(root, schema, 0)
 }
@@ -22,12 +26,30 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
     let mut out = Map::new();
     for (key, value) in map {
         match key.as_str() {
-            "example" | "nullable" | "description" | "readOnly" | "writeOnly" | "format" | "discriminator" | "xml"
-            | "externalDocs" | "deprecated" => {}
+            "example"
+            | "nullable"
+            | "description"
+            | "readOnly"
+            | "writeOnly"
+            | "format"
+            | "discriminator"
+            | "xml"
+            | "externalDocs"
+            | "deprecated"
+            | tolerance::EXTENSION => {}
             "properties" => {
+                let tolerant = tolerance::is_tolerant(schema);
                 let properties = value
                     .as_object()
-                    .map(|p| p.iter().map(|(k, v)| (k.clone(), convert(root, v, depth + 1))).collect())
+                    .map(|p| {
+                        p.iter()
+                            .map(|(k, v)| {
+                                let converted = convert(root, v, depth + 1);
+                                let converted = if tolerant { widen(root, v, converted) } else { converted };
+                                (k.clone(), converted)
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
                 out.insert(key.clone(), Value::Object(properties));
             }
@@ -61,10 +83,59 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
     Value::Object(out)
 }
 
+/// Follows `$ref`s to the schema they name.
+fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..MAX_DEPTH {
+        match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')).and_then(|p| root.pointer(p))
+        {
+            Some(target) => schema = target,
+            None => break,
+        }
+    }
+    schema
+}
+
+/// Widens a converted property of a tolerant schema where the client reads it
+/// tolerantly: the scalar itself, the items of an array of scalars, the values of a map
+/// of scalars (whose `null` values the client leaves out).
+fn widen(root: &Value, original: &Value, mut converted: Value) -> Value {
+    let original = resolve(root, original);
+    if tolerance::is_tolerant_scalar(original) {
+        return widen_scalar(original, converted);
+    }
+    for (key, null_too) in [("items", false), ("additionalProperties", true)] {
+        let Some(inner) = original.get(key).filter(|v| v.is_object()) else { continue };
+        let inner = resolve(root, inner);
+        if !tolerance::is_tolerant_scalar(inner) {
+            continue;
+        }
+        let Some(slot) = converted.get_mut(key) else { continue };
+        let mut widened = widen_scalar(inner, slot.take());
+        if null_too {
+            widened["anyOf"].as_array_mut().expect("widen_scalar makes an anyOf").push(json!({"type": "null"}));
+        }
+        *slot = widened;
+    }
+    converted
+}
+
+fn widen_scalar(original: &Value, converted: Value) -> Value {
+    let unsigned = original.get("minimum").and_then(Value::as_f64).is_some_and(|m| m >= 0.0);
+    let alternative = match original.get("type").and_then(Value::as_str) {
+        Some("integer") if unsigned => json!({"type": "string", "pattern": "^[0-9]+$"}),
+        Some("integer") => json!({"type": "string", "pattern": "^-?[0-9]+$"}),
+        Some("number") => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$"}),
+        Some("boolean") => json!({"enum": [0, 1, "true", "false", "t", "f", "0", "1"]}),
+        Some("string") => json!({"type": ["number", "boolean"]}),
+        _ => return converted,
+    };
+    json!({"anyOf": [converted, alternative]})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn inlines_refs_and_makes_nullable_accept_null() {
@@ -80,5 +151,29 @@ mod tests {
                 "at": {"type": ["string", "null"]}
             }})
         );
+    }
+
+    #[test]
+    fn tolerant_schemas_accept_the_wire_spellings_of_their_scalars() {
+        let root = json!({});
+        let schema = json!({"type": "object", "x-tolerant": true, "properties": {
+            "id": {"type": "integer", "minimum": 0},
+            "plan_id": {"type": "string", "nullable": true},
+            "at": {"type": "string", "format": "date-time"},
+            "ids": {"type": "array", "items": {"type": "integer"}},
+            "vars": {"type": "object", "additionalProperties": {"type": "string"}}
+        }});
+        let converted = to_json_schema(&root, &schema);
+        assert_eq!(
+            converted["properties"]["id"],
+            json!({"anyOf": [
+                {"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}
+            ]})
+        );
+        assert_eq!(converted["properties"]["plan_id"]["anyOf"][1], json!({"type": ["number", "boolean"]}));
+        assert_eq!(converted["properties"]["at"], json!({"type": "string"}), "dates read strictly");
+        assert_eq!(converted["properties"]["ids"]["items"]["anyOf"][1]["type"], "string");
+        assert_eq!(converted["properties"]["vars"]["additionalProperties"]["anyOf"][2], json!({"type": "null"}));
+        assert!(converted.get("x-tolerant").is_none());
     }
 }

@@ -14,6 +14,8 @@ mod load;
 mod model;
 mod normalise;
 mod split;
+mod tolerance;
+mod unions;
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +27,7 @@ pub use load::{Spec, load};
 pub use model::{Operation, Scope, SuccessBody, operations};
 pub use normalise::normalise_media_types;
 pub use split::{Piece, PieceKind};
+pub use tolerance::EXTENSION as TOLERANT_EXTENSION;
 
 /// What one run of the generator produced.
 pub struct Generated {
@@ -90,17 +93,21 @@ pub fn generate(text: &str) -> Result<Generated, GenError> {
     }
     let operations = operations(&spec.document);
     let open_enums = extras::open_enums(&spec.document);
+    let unions = unions::tagged_unions(&spec.raw);
+    let tolerant = tolerance::tolerant_schemas(&spec.raw);
     timings.check = started.elapsed();
 
     let started = Instant::now();
     normalise_media_types(&mut spec.document);
-    let (tokens, mut type_names) = extras::run_progenitor(&spec.document, &open_enums)?;
+    let (tokens, mut type_names) = extras::run_progenitor(&spec.document, &open_enums, &unions)?;
     timings.progenitor = started.elapsed();
 
     let started = Instant::now();
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| GenError::Generator(format!("progenitor emitted code syn cannot parse: {e}")))?;
-    extras::apply(&mut file, &operations, &open_enums, &type_names)?;
+    // The unions replace what progenitor would emit for them; lists may carry them.
+    type_names.extend(unions.iter().map(|u| u.name.clone()));
+    extras::apply(&mut file, &operations, &open_enums, &unions, &tolerant, &type_names)?;
     type_names.extend(open_enums.iter().map(|e| e.name.clone()));
     timings.extras = started.elapsed();
 

@@ -242,3 +242,41 @@ fn the_vendor_media_type_is_typed_not_raw() {
     let code = generate(TINY).unwrap().code;
     assert!(!code.contains("ByteStream>"), "a vendor-typed response became raw bytes");
 }
+
+#[test]
+fn answered_objects_must_declare_their_tolerance_and_get_the_tolerant_reading() {
+    let untolerant =
+        tiny_with("    User:\n      type: object\n      x-tolerant: true\n", "    User:\n      type: object\n");
+    assert_problem(&untolerant, None, "#/components/schemas/User", "declare `x-tolerant: true`");
+    let misplaced = tiny_with(
+        "    ClusterStatus:\n      type: string\n",
+        "    ClusterStatus:\n      type: string\n      x-tolerant: true\n",
+    );
+    assert_problem(&misplaced, None, "#/components/schemas/ClusterStatus/x-tolerant", "only object schemas");
+
+    let code = generate(TINY).unwrap().code;
+    let cluster = &code[code.find("pub struct Cluster {").unwrap()..];
+    let id = &cluster[..cluster.find("pub id: u64").unwrap()];
+    assert!(id.trim_end().ends_with(r#"#[serde(deserialize_with = "crate::decode::tolerant")]"#), "{id}");
+    let create = &code[code.find("pub struct ClusterCreate {").unwrap()..];
+    let create = &create[..create.find('}').unwrap()];
+    assert!(!create.contains("tolerant"), "a schema without x-tolerant reads strictly: {create}");
+}
+
+#[test]
+fn discriminated_unions_need_a_mapping_of_every_member_and_become_open_enums() {
+    let union = "    AnyUser:\n      oneOf:\n        - $ref: '#/components/schemas/User'\n      discriminator:\n        propertyName: kind\n";
+    let unmapped = tiny_with("    User:\n", &format!("{union}      example: {{id: 1}}\n    User:\n"));
+    assert_problem(&unmapped, None, "#/components/schemas/AnyUser/discriminator", "needs a mapping");
+
+    let mapped = tiny_with(
+        "    User:\n",
+        &format!(
+            "{union}        mapping:\n          person: '#/components/schemas/User'\n      example: {{id: 1}}\n    User:\n"
+        ),
+    );
+    let code = generate(&mapped).unwrap().code;
+    assert!(code.contains("pub enum AnyUser"), "{code}");
+    assert!(code.contains("Person(User)"));
+    assert!(code.contains("Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>)"));
+}
