@@ -122,10 +122,20 @@ fn module_mut<'f>(file: &'f mut syn::File, name: &str) -> Result<&'f mut Vec<syn
         .ok_or_else(|| GenError::Extras(format!("progenitor emitted no `mod {name}`")))
 }
 
+/// The variant of an open enum value: its UpperCamelCase form, with `Value` appended when that
+/// is no identifier (`self` would be the keyword `Self`, `"` has no letters at all).
+fn variant_ident(value: &str) -> syn::Ident {
+    let name = value.to_upper_camel_case();
+    match syn::parse_str::<syn::Ident>(&name) {
+        Ok(ident) => ident,
+        Err(_) => format_ident!("{}Value", name),
+    }
+}
+
 fn open_enum_items(open_enum: &OpenEnum) -> Vec<syn::Item> {
     let name = format_ident!("{}", open_enum.name);
     let values = &open_enum.values;
-    let variants: Vec<syn::Ident> = values.iter().map(|v| format_ident!("{}", v.to_upper_camel_case())).collect();
+    let variants: Vec<syn::Ident> = values.iter().map(|v| variant_ident(v)).collect();
     let variant_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     let description = open_enum.description.clone().unwrap_or_else(|| format!("`{}`", open_enum.name));
     let tokens = quote! {
