@@ -126,7 +126,8 @@ fn module_mut<'f>(file: &'f mut syn::File, name: &str) -> Result<&'f mut Vec<syn
 /// when that form is a Rust keyword (`self` would be `Self`), so it stays an identifier.
 pub(crate) fn variant_name(value: &str) -> String {
     let name = value.to_upper_camel_case();
-    let word = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
+    let word =
+        name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
     if word && syn::parse_str::<syn::Ident>(&name).is_err() { format!("{name}Value") } else { name }
 }
 
