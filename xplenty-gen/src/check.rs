@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use heck::ToUpperCamelCase;
 use serde_json::Value;
 
 use crate::Spec;
@@ -288,12 +287,11 @@ impl<'a> Checker<'a> {
                 self.problem(&format!("{pointer}/enum/{i}"), "enum values must be strings");
                 continue;
             };
-            let variant = value.to_upper_camel_case();
+            // A keyword (`self` -> `Self`) gets `Value` appended there.
+            let variant = crate::extras::variant_name(value);
             let valid = variant.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && variant.chars().all(|c| c.is_ascii_alphanumeric())
-                && variant != "Unknown"
-                // `self` would become `Self`, the one capitalised keyword.
-                && variant != "Self";
+                && variant != "Unknown";
             if !valid {
                 self.problem(
                     &format!("{pointer}/enum/{i}"),

@@ -133,10 +133,19 @@ fn module_mut<'f>(file: &'f mut syn::File, name: &str) -> Result<&'f mut Vec<syn
         .ok_or_else(|| GenError::Extras(format!("progenitor emitted no `mod {name}`")))
 }
 
+/// The variant name of an open enum value: its UpperCamelCase form, with `Value` appended
+/// when that form is a Rust keyword (`self` would be `Self`), so it stays an identifier.
+pub(crate) fn variant_name(value: &str) -> String {
+    let name = value.to_upper_camel_case();
+    let word =
+        name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
+    if word && syn::parse_str::<syn::Ident>(&name).is_err() { format!("{name}Value") } else { name }
+}
+
 fn open_enum_items(open_enum: &OpenEnum) -> Vec<syn::Item> {
     let name = format_ident!("{}", open_enum.name);
     let values = &open_enum.values;
-    let variants: Vec<syn::Ident> = values.iter().map(|v| format_ident!("{}", v.to_upper_camel_case())).collect();
+    let variants: Vec<syn::Ident> = values.iter().map(|v| format_ident!("{}", variant_name(v))).collect();
     let variant_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     let description = open_enum.description.clone().unwrap_or_else(|| format!("`{}`", open_enum.name));
     let tokens = quote! {

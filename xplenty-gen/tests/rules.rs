@@ -164,7 +164,14 @@ fn rejects_enum_values_that_make_no_distinct_rust_variant() {
         "both become",
     );
     assert_problem(
-        &tiny_with("enum: [pending, available, pending_terminate]", "enum: [pending, self]"),
+        // `self` is the keyword `Self` in UpperCamelCase and becomes `SelfValue`.
+        &tiny_with("enum: [pending, available, pending_terminate]", "enum: [pending, self, self_value]"),
+        None,
+        "#/components/schemas/ClusterStatus/enum/2",
+        "both become the variant `SelfValue`",
+    );
+    assert_problem(
+        &tiny_with("enum: [pending, available, pending_terminate]", "enum: [pending, '\"']"),
         None,
         "#/components/schemas/ClusterStatus/enum/1",
         "variant name",
