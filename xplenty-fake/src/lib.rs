@@ -49,6 +49,7 @@ mod route;
 mod server;
 mod shape;
 mod state;
+mod validate;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,6 +90,7 @@ pub struct FakeBuilder {
     api_key: String,
     rate_limit: u32,
     clock: Clock,
+    checks: server::Checks,
 }
 
 impl Default for FakeBuilder {
@@ -98,6 +100,7 @@ impl Default for FakeBuilder {
             api_key: API_KEY.into(),
             rate_limit: 5_000,
             clock: Clock::manual(),
+            checks: server::Checks { requests: true, answers: true },
         }
     }
 }
@@ -124,6 +127,22 @@ impl FakeBuilder {
         self
     }
 
+    /// Whether requests are checked against the spec (on by default): a parameter or body
+    /// field of the wrong type, outside its enum or its range is a 422 naming it, and
+    /// changes nothing. Off, the fake takes what it is sent, as it did before it checked.
+    pub fn check_requests(mut self, check: bool) -> Self {
+        self.checks.requests = check;
+        self
+    }
+
+    /// Whether success answers are checked against the spec before they are sent (on by
+    /// default): one outside it is answered as a 500 whose message starts with
+    /// `fake answer outside the spec:`, a bug of the fake that tests can find.
+    pub fn check_answers(mut self, check: bool) -> Self {
+        self.checks.answers = check;
+        self
+    }
+
     /// Binds 127.0.0.1 on an ephemeral port and starts serving.
     pub async fn start(self) -> std::io::Result<FakeXplenty> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -134,7 +153,7 @@ impl FakeBuilder {
             base_url.clone(),
             self.rate_limit,
         )));
-        let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone()));
+        let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks));
         Ok(FakeXplenty {
             base_url,
             account_id: self.account_id,
@@ -214,6 +233,13 @@ impl FakeXplenty {
     pub fn calls(&self) -> u32 {
         let mut state = self.lock();
         state.rate_limit.saturating_sub(state.remaining())
+    }
+
+    /// What the fake holds, as JSON: every item with its lifecycle, the singletons and the
+    /// watched items; not the journal, the budget or faults. Two snapshots are equal when
+    /// no call changed anything in between, whatever the clock says.
+    pub fn snapshot(&self) -> serde_json::Value {
+        self.lock().snapshot()
     }
 
     /// Every request answered so far, with the answer exactly as sent.
