@@ -17,6 +17,20 @@
 //!   `X-RateLimit-*` on every answer and 429 once the budget of the fake hour is spent,
 //!   `{"message": ...}` errors, 404 for unknown ids, 422 for missing fields and for
 //!   references to items that do not exist (a job's cluster or package).
+//! - Requests are checked against the spec before anything changes: path and query
+//!   parameters (type, enum, minimum and maximum; arrays comma-joined) and JSON bodies
+//!   (types, required fields, enums, ranges, nested too). A violation is a 422 whose
+//!   message names the parameter or the field's JSON pointer, such as
+//!   `field /nodes: "two" is not of type "integer"` or `parameter limit: 500 is greater
+//!   than the maximum of 100`. An enum value the spec does not list is refused here, though
+//!   the client reads unknown ones. Body fields the spec does not name are ignored, as the
+//!   API ignores them. The schemas are the spec's, converted by `xplenty_gen::to_json_schema`
+//!   (so `x-tolerant` schemas are read loosely here too) and compiled once per operation.
+//! - Answers never leave the spec: each success body is checked against the operation's
+//!   documented schema before it is sent, and one outside it is answered as a 500 whose
+//!   message starts with `fake answer outside the spec:`, a bug of the fake for tests to
+//!   find. [`FakeBuilder::check_requests`] and [`FakeBuilder::check_answers`] turn the
+//!   checks off; [`FakeXplenty::snapshot`] shows what the fake holds.
 //! - Faults can be injected per operation for its next calls: a status, a delay, a
 //!   dropped connection; jobs can be made to fail, all or those of one package.
 //! - Which collection an operation works on is derived from the operation table and the
