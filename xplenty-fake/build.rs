@@ -2,6 +2,9 @@
 //! - `documented.rs`: per operation, the success status, the success example, the success
 //!   schema and its fields, the request body's required fields and the path parameters'
 //!   examples, so answers are the documented ones and created objects keep their shape;
+//! - `validation.rs`: per operation, the JSON Schemas (by `xplenty_gen::to_json_schema`,
+//!   the code the spec's own tests use) of its parameters, its request body and its success
+//!   answer, which the fake checks requests and answers against;
 //! - `every_operation.rs`: for the crate's tests, one call per operation through the
 //!   generated client with every parameter and the body set to the spec's examples.
 
@@ -18,15 +21,16 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let text = std::fs::read_to_string(&spec_path).unwrap_or_default();
     // xplenty-api's build reports a broken spec in full; here it only has to not crash.
-    let (documented, calls) = match (xplenty_gen::generate(&text), xplenty_gen::load(&text)) {
+    let (documented, validation, calls) = match (xplenty_gen::generate(&text), xplenty_gen::load(&text)) {
         (Ok(generated), Ok(spec)) => {
             let mut operations = generated.operations;
             operations.sort_by(|a, b| a.id.cmp(&b.id));
-            (documented(&spec.raw, &operations), calls(&spec.raw, &operations))
+            (documented(&spec.raw, &operations), validation(&spec.raw, &operations), calls(&spec.raw, &operations))
         }
-        _ => (documented(&Value::Null, &[]), calls(&Value::Null, &[])),
+        _ => (documented(&Value::Null, &[]), validation(&Value::Null, &[]), calls(&Value::Null, &[])),
     };
     std::fs::write(out.join("documented.rs"), documented).expect("write documented.rs");
+    std::fs::write(out.join("validation.rs"), validation).expect("write validation.rs");
     std::fs::write(out.join("every_operation.rs"), calls).expect("write every_operation.rs");
 }
 
@@ -39,6 +43,60 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
 
 fn parameters<'a>(root: &'a Value, operation: &'a Value) -> impl Iterator<Item = &'a Value> {
     operation.get("parameters").and_then(Value::as_array).into_iter().flatten().map(|p| resolve(root, p))
+}
+
+/// What the fake validates of each operation, sorted by id: parameters (name, `in`,
+/// required, comma-joined array, JSON Schema), the request body (required, JSON Schema)
+/// and the success answer's JSON Schema, all as JSON text.
+fn validation(root: &Value, operations: &[xplenty_gen::Operation]) -> String {
+    let mut code = String::from("/// The JSON Schemas of each operation's requests and answer, sorted by id.\n");
+    code.push_str("pub(crate) static VALIDATION: &[Validation] = &[\n");
+    for op in operations {
+        let item = &root["paths"][&op.path];
+        let raw = &item[op.method.to_lowercase()];
+        // Operation parameters override the path item's of the same name and place.
+        let mut params: Vec<&Value> = parameters(root, raw).collect();
+        for shared in parameters(root, item) {
+            if !params.iter().any(|p| p["name"] == shared["name"] && p["in"] == shared["in"]) {
+                params.push(shared);
+            }
+        }
+        let mut entries = String::new();
+        for p in params.iter().filter(|p| p["in"] == "path" || p["in"] == "query") {
+            let schema = xplenty_gen::to_json_schema(root, p.get("schema").unwrap_or(&Value::Null));
+            // Arrays are comma-joined (`style: form, explode: false`) unless they explode.
+            let joined = schema["type"] == "array" && p.get("explode") != Some(&Value::Bool(true));
+            let _ = write!(
+                entries,
+                "Param {{ name: {:?}, location: {:?}, required: {}, joined: {}, schema: {:?} }}, ",
+                p["name"].as_str().unwrap_or_default(),
+                p["in"].as_str().unwrap_or_default(),
+                p["required"] == Value::Bool(true),
+                joined,
+                schema.to_string()
+            );
+        }
+        let body = raw.get("requestBody").map(|b| resolve(root, b));
+        let body_schema = body
+            .and_then(|b| b.pointer("/content/application~1json/schema"))
+            .map(|s| xplenty_gen::to_json_schema(root, s).to_string())
+            .unwrap_or_default();
+        let body_required = body.is_some_and(|b| b["required"] == Value::Bool(true));
+        let answer = raw
+            .pointer(&format!("/responses/{}", op.status))
+            .map(|r| resolve(root, r))
+            .and_then(|r| r.pointer("/content/application~1vnd.xplenty+json/schema"))
+            .map(|s| xplenty_gen::to_json_schema(root, s).to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            code,
+            "    Validation {{ id: {:?}, params: &[{entries}], body_required: {body_required}, body: {body_schema:?}, \
+             answer: {answer:?} }},",
+            op.id
+        );
+    }
+    code.push_str("];\n");
+    code
 }
 
 /// The example as it appears in a URL: a string as is, anything else as JSON text.

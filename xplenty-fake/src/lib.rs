@@ -17,6 +17,20 @@
 //!   `X-RateLimit-*` on every answer and 429 once the budget of the fake hour is spent,
 //!   `{"message": ...}` errors, 404 for unknown ids, 422 for missing fields and for
 //!   references to items that do not exist (a job's cluster or package).
+//! - Requests are checked against the spec before anything changes: path and query
+//!   parameters (type, enum, minimum and maximum; arrays comma-joined) and JSON bodies
+//!   (types, required fields, enums, ranges, nested too). A violation is a 422 whose
+//!   message names the parameter or the field's JSON pointer, such as
+//!   `field /nodes: "two" is not of type "integer"` or `parameter limit: 500 is greater
+//!   than the maximum of 100`. An enum value the spec does not list is refused here, though
+//!   the client reads unknown ones. Body fields the spec does not name are ignored, as the
+//!   API ignores them. The schemas are the spec's, converted by `xplenty_gen::to_json_schema`
+//!   (so `x-tolerant` schemas are read loosely here too) and compiled once per operation.
+//! - Answers never leave the spec: each success body is checked against the operation's
+//!   documented schema before it is sent, and one outside it is answered as a 500 whose
+//!   message starts with `fake answer outside the spec:`, a bug of the fake for tests to
+//!   find. [`FakeBuilder::check_requests`] and [`FakeBuilder::check_answers`] turn the
+//!   checks off; [`FakeXplenty::snapshot`] shows what the fake holds.
 //! - Faults can be injected per operation for its next calls: a status, a delay, a
 //!   dropped connection; jobs can be made to fail, all or those of one package.
 //! - Which collection an operation works on is derived from the operation table and the
@@ -49,6 +63,7 @@ mod route;
 mod server;
 mod shape;
 mod state;
+mod validate;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,6 +104,7 @@ pub struct FakeBuilder {
     api_key: String,
     rate_limit: u32,
     clock: Clock,
+    checks: server::Checks,
 }
 
 impl Default for FakeBuilder {
@@ -98,6 +114,7 @@ impl Default for FakeBuilder {
             api_key: API_KEY.into(),
             rate_limit: 5_000,
             clock: Clock::manual(),
+            checks: server::Checks { requests: true, answers: true },
         }
     }
 }
@@ -124,6 +141,22 @@ impl FakeBuilder {
         self
     }
 
+    /// Whether requests are checked against the spec (on by default): a parameter or body
+    /// field of the wrong type, outside its enum or its range is a 422 naming it, and
+    /// changes nothing. Off, the fake takes what it is sent, as it did before it checked.
+    pub fn check_requests(mut self, check: bool) -> Self {
+        self.checks.requests = check;
+        self
+    }
+
+    /// Whether success answers are checked against the spec before they are sent (on by
+    /// default): one outside it is answered as a 500 whose message starts with
+    /// `fake answer outside the spec:`, a bug of the fake that tests can find.
+    pub fn check_answers(mut self, check: bool) -> Self {
+        self.checks.answers = check;
+        self
+    }
+
     /// Binds 127.0.0.1 on an ephemeral port and starts serving.
     pub async fn start(self) -> std::io::Result<FakeXplenty> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -134,7 +167,7 @@ impl FakeBuilder {
             base_url.clone(),
             self.rate_limit,
         )));
-        let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone()));
+        let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks));
         Ok(FakeXplenty {
             base_url,
             account_id: self.account_id,
@@ -214,6 +247,13 @@ impl FakeXplenty {
     pub fn calls(&self) -> u32 {
         let mut state = self.lock();
         state.rate_limit.saturating_sub(state.remaining())
+    }
+
+    /// What the fake holds, as JSON: every item with its lifecycle, the singletons and the
+    /// watched items; not the journal, the budget or faults. Two snapshots are equal when
+    /// no call changed anything in between, whatever the clock says.
+    pub fn snapshot(&self) -> serde_json::Value {
+        self.lock().snapshot()
     }
 
     /// Every request answered so far, with the answer exactly as sent.

@@ -1,5 +1,6 @@
 //! HTTP on top of the state: authentication, content negotiation, the rate limit,
-//! faults, and turning answers into responses.
+//! faults, checking requests and answers against the spec, and turning answers into
+//! responses.
 
 use std::sync::{Arc, Mutex};
 
@@ -13,12 +14,27 @@ use crate::route::route;
 use serde_json::Value;
 
 use crate::state::{Answer, Exchange, Fault, State};
+use crate::validate::{check_answer, check_request};
+
+/// Which of the spec's checks the fake makes (both by default).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checks {
+    /// Requests breaking the spec are a 422 and change nothing.
+    pub(crate) requests: bool,
+    /// Success answers breaking the spec are a 500 `fake answer outside the spec: ...`.
+    pub(crate) answers: bool,
+}
 
 const VENDOR: &str = "application/vnd.xplenty+json";
 
 /// Serves until the task is aborted; the connections live in a `JoinSet` owned by this
 /// task, so aborting it also closes every open (keep-alive) connection.
-pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<State>>, api_key: String) {
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<Mutex<State>>,
+    api_key: String,
+    checks: Checks,
+) {
     let api_key: Arc<str> = api_key.into();
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -27,7 +43,8 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<St
         while connections.try_join_next().is_some() {}
         let (state, api_key) = (state.clone(), api_key.clone());
         connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request| answer(request, state.clone(), api_key.clone()));
+            let service =
+                hyper::service::service_fn(move |request| answer(request, state.clone(), api_key.clone(), checks));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                 .await;
@@ -51,6 +68,7 @@ async fn answer(
     request: Request<Incoming>,
     state: Arc<Mutex<State>>,
     api_key: Arc<str>,
+    checks: Checks,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
@@ -104,7 +122,21 @@ async fn answer(
     if !body.is_empty() && request_body.is_none() {
         return finish(Answer::message(400, "The request body is not JSON"));
     }
-    let answer = lock().handle(&route, &query, request_body.clone());
+    // The spec's checks come before anything changes.
+    if checks.requests
+        && let Some(problem) = check_request(route.operation.id, &route.params, &query, request_body.as_ref())
+    {
+        return finish(Answer::message(422, problem));
+    }
+    let mut answer = lock().handle(&route, &query, request_body.clone());
+    // A success answer outside the spec is the fake's bug: say so rather than send it.
+    if checks.answers
+        && (200..300).contains(&answer.status)
+        && let Some(body) = &answer.body
+        && let Some(problem) = check_answer(route.operation.id, body)
+    {
+        answer = Answer::message(500, problem);
+    }
     finish(answer)
 }
 

@@ -207,6 +207,19 @@ impl State {
         }
     }
 
+    /// The items (with their lifecycles), singletons and watched items, as JSON.
+    pub(crate) fn snapshot(&self) -> Value {
+        let key = |a: &Address| format!("{}{}", if a.global { "" } else { "account:" }, a.path);
+        let items: Map<String, Value> = self
+            .items
+            .iter()
+            .map(|(a, i)| (key(a), json!({"value": i.value, "lifecycle": format!("{:?}", i.lifecycle)})))
+            .collect();
+        let singletons: Map<String, Value> = self.singletons.iter().map(|(a, v)| (key(a), v.clone())).collect();
+        let watched: Vec<String> = self.watched.iter().map(key).collect();
+        json!({"items": items, "singletons": singletons, "watched": watched, "next_id": self.next_id})
+    }
+
     pub(crate) fn inject(&mut self, operation: &str, fault: Fault, times: u32) {
         self.faults.push((operation.to_owned(), fault, times));
     }
