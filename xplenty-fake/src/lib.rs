@@ -49,12 +49,14 @@ mod route;
 mod server;
 mod shape;
 mod state;
+mod webhook;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use clock::Clock;
 pub use state::{Exchange, Fault};
+pub use webhook::{ATTEMPTS, Delivery, SIGNATURE_HEADER, signature};
 
 use state::State;
 
@@ -71,6 +73,7 @@ pub struct FakeXplenty {
     state: Arc<Mutex<State>>,
     clock: Clock,
     server: tokio::task::JoinHandle<()>,
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for FakeXplenty {
@@ -89,6 +92,7 @@ pub struct FakeBuilder {
     api_key: String,
     rate_limit: u32,
     clock: Clock,
+    port: u16,
 }
 
 impl Default for FakeBuilder {
@@ -98,6 +102,7 @@ impl Default for FakeBuilder {
             api_key: API_KEY.into(),
             rate_limit: 5_000,
             clock: Clock::manual(),
+            port: 0,
         }
     }
 }
@@ -124,9 +129,17 @@ impl FakeBuilder {
         self
     }
 
-    /// Binds 127.0.0.1 on an ephemeral port and starts serving.
+    /// The port to serve on; 0 (the default) takes a free one, see
+    /// [`FakeXplenty::base_url`].
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Binds 127.0.0.1 on the [port](Self::port), an ephemeral one unless set, and starts
+    /// serving.
     pub async fn start(self) -> std::io::Result<FakeXplenty> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(Mutex::new(State::new(
             self.clock.clone(),
@@ -135,6 +148,7 @@ impl FakeBuilder {
             self.rate_limit,
         )));
         let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone()));
+        let webhooks = webhook::spawn(state.clone());
         Ok(FakeXplenty {
             base_url,
             account_id: self.account_id,
@@ -142,6 +156,7 @@ impl FakeBuilder {
             state,
             clock: self.clock,
             server,
+            webhooks,
         })
     }
 }
@@ -184,8 +199,13 @@ impl FakeXplenty {
     }
 
     /// Moves a manual clock forward: clusters and jobs move on accordingly.
+    ///
+    /// Web hooks are notified of the changes right away (in the background): a job that
+    /// runs and completes within one advance is announced as submitted, started and
+    /// completed, in that order.
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
+        webhook::observe(&mut self.lock());
     }
 
     /// Applies `fault` to the next `times` calls of `operation` (an operation id).
@@ -221,12 +241,20 @@ impl FakeXplenty {
         self.lock().journal.clone()
     }
 
+    /// Every web hook delivery attempt so far, in the order they ended (see [`Delivery`]).
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.lock().webhooks.deliveries.clone()
+    }
+
     /// Forgets everything since the start: items are the spec's examples again, and the
-    /// budget, faults, failing jobs and journal are cleared. The clock runs on, and clients
+    /// budget, faults, failing jobs, journal and web hook deliveries are cleared. The clock runs on, and clients
     /// stay connected, so one fake can serve many independent cases.
     pub fn reset(&self) {
         let mut state = self.lock();
-        *state = State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
+        let mut fresh =
+            State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
+        state.webhooks.hand_over(&mut fresh.webhooks);
+        *state = fresh;
     }
 
     /// Stops serving; the port is released.
@@ -240,5 +268,6 @@ impl FakeXplenty {
 impl Drop for FakeXplenty {
     fn drop(&mut self) {
         self.server.abort();
+        self.webhooks.abort();
     }
 }
