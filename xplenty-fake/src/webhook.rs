@@ -218,8 +218,19 @@ pub(crate) fn is_loopback(url: &str) -> bool {
     }
 }
 
+/// Whether `url` is on a name reserved never to resolve (`.example`, `.invalid`, RFC 2606),
+/// as the spec's examples are: such a hook is stored, so every documented call works as
+/// documented, but never sent to.
+fn is_unresolvable(url: &str) -> bool {
+    let Ok(url) = url::Url::parse(url) else { return false };
+    let Some(url::Host::Domain(domain)) = url.host() else { return false };
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    [".example", ".invalid"].iter().any(|tld| domain.ends_with(tld) || domain == tld[1..])
+}
+
 /// Why a hook request is refused (422): a web hook whose `settings.url` is not a loopback
-/// address. `stored` is the hook an update changes.
+/// address (or a reserved name that cannot resolve). `stored` is the hook an update
+/// changes.
 pub(crate) fn refusal(operation: &str, body: Option<&Value>, stored: Option<&Value>) -> Option<String> {
     if !matches!(operation, "create_hook" | "update_hook") {
         return None;
@@ -233,7 +244,7 @@ pub(crate) fn refusal(operation: &str, body: Option<&Value>, stored: Option<&Val
     match url {
         None if operation == "create_hook" => Some("settings.url is required for a web hook".into()),
         None => None,
-        Some(Value::String(url)) if is_loopback(url) => None,
+        Some(Value::String(url)) if is_loopback(url) || is_unresolvable(url) => None,
         Some(url) => Some(format!(
             "settings.url {url} is refused: the fake delivers web hooks only to loopback addresses \
              (127.0.0.0/8, localhost or [::1])"
@@ -301,7 +312,7 @@ pub(crate) fn observe(state: &mut State) {
             else {
                 continue;
             };
-            // Seeded hooks point outside; the fake never sends there.
+            // The spec's example hooks are on reserved names; the fake never sends there.
             if !is_loopback(url) {
                 continue;
             }

@@ -170,6 +170,17 @@ async fn a_hook_outside_loopback_is_refused_and_not_stored() {
     let (_, after) = call(&fake, reqwest::Method::GET, "/hooks", None).await;
     assert_eq!(before, after);
 
+    // Names reserved never to resolve, as in the spec's examples, are stored and never
+    // sent to.
+    let (url, mut received) = receiver(0).await;
+    web_hook(&fake, "https://hooks.acme.example/xplenty", &["job"]).await;
+    web_hook(&fake, &url, &["job.submitted"]).await;
+    run_job(&fake).await;
+    fake.advance(Duration::from_millis(100));
+    assert_eq!(next(&mut received).await.body["event"], "job.submitted");
+    let deliveries = deliveries_until(&fake, |d| !d.is_empty()).await;
+    assert!(deliveries.iter().all(|d| d.url == url), "{deliveries:#?}");
+
     // Loopback in every spelling is fine; so is moving a hook elsewhere on loopback, not
     // outside it.
     for url in ["http://127.0.0.1:9/a", "http://127.1.2.3:9/b", "http://localhost:9/c", "http://[::1]:9/d"] {
