@@ -38,6 +38,10 @@
 //!   the spec's examples, so operations added to the spec are served without code here.
 //! - Its [journal](FakeXplenty::journal) keeps every exchange, for tests to inspect, and
 //!   [`reset`](FakeXplenty::reset) returns it to its first state.
+//! - Web hooks of type `web` are sent signed notifications when jobs and clusters change
+//!   state (see [Web hooks](#web-hooks)); [`deliveries`](FakeXplenty::deliveries) lists
+//!   every attempt.
+//! - It runs standalone too, for tests in other languages (see [Standalone](#standalone)).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,6 +61,85 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Testing your own code
+//!
+//! Write the code under test over an [`xplenty_api::Client`] and hand it
+//! [`fake.client()`](FakeXplenty::client) in the test:
+//!
+//! ```
+//! /// The code under test: how many clusters have jobs running.
+//! async fn busy_clusters(client: &xplenty_api::Client) -> Result<usize, xplenty_api::Error> {
+//!     let clusters = client.list_clusters().send().await?;
+//!     Ok(clusters.iter().filter(|c| c.running_jobs_count.unwrap_or(0) > 0).count())
+//! }
+//!
+//! // In a test: `#[tokio::test] async fn counts_busy_clusters() { ... }`
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let fake = xplenty_fake::FakeXplenty::start().await.unwrap();
+//! // The fake starts with the spec's example cluster, which runs one job.
+//! assert_eq!(busy_clusters(&fake.client()).await.unwrap(), 1);
+//! # }
+//! ```
+//!
+//! # Web hooks
+//!
+//! A hook of type `web` that is active (or says nothing about it) is sent a `POST` of
+//! `application/json` to its `settings.url` for every event it subscribes to (`job` and
+//! `cluster` stand for every event of their kind). The fake's states announce these
+//! events; states in between (`pending_stoppage`, `pending_terminate`, `terminating`)
+//! announce none:
+//!
+//! | resource | status | event |
+//! |---|---|---|
+//! | job | `idle`, `pending`, `queued` | `job.submitted` |
+//! | job | `running` | `job.started` |
+//! | job | `completed` / `failed` / `stopped` | `job.completed` / `job.failed` / `job.stopped` |
+//! | cluster | `pending`, `creating` | `cluster.requested` |
+//! | cluster | `available` | `cluster.available` (again after `idle` when a job comes) |
+//! | cluster | `idle` | `cluster.idled` |
+//! | cluster | `terminated` | `cluster.terminated` |
+//! | cluster | `error` | `cluster.error` |
+//!
+//! States the clock jumps over are still announced, in order: a job created and then
+//! advanced by a minute is `job.submitted`, `job.started`, `job.completed`. The fake finds
+//! changes after every [`advance`](FakeXplenty::advance) and every 20 ms of real time.
+//! Items seeded from the spec announce only changes after the start.
+//!
+//! The body is `{"event": "job.completed", "hook_id": 17, "resource": {...}}`, the
+//! resource being the job or cluster exactly as `GET` answers it (the API's docs show no
+//! body). The header [`X-Hook-Signature`](SIGNATURE_HEADER) is, as the docs describe it,
+//! the SHA-1 of the hook's id, the event name, the URL and the salt concatenated, in
+//! lowercase hex: [`signature`]`(hook_id, event, settings.url, salt)`.
+//!
+//! Each notification gets up to [`ATTEMPTS`] (3) attempts, 100 ms and then 200 ms apart,
+//! while the receiver refuses the connection or answers outside 2xx; notifications to one
+//! hook go one at a time, in order. [`deliveries`](FakeXplenty::deliveries) records every
+//! attempt (hook, event, URL, signature, attempt number, status or error, body).
+//!
+//! The fake sends only to loopback: creating or updating a web hook whose `settings.url`
+//! is not on `127.0.0.0/8`, `localhost` or `[::1]` is refused with 422 and a `message`
+//! naming `settings.url`. One exception, so the spec's own examples stay valid calls:
+//! names reserved never to resolve (`*.example`, `*.invalid`, RFC 2606) are accepted and
+//! stored, but never sent to.
+//!
+//! # Standalone
+//!
+//! `cargo run -p xplenty-fake -- --port 8080` serves on 127.0.0.1:8080 (`--port 0` takes
+//! a free port), prints its base URL (`http://127.0.0.1:8080`) as the first line of
+//! stdout, and runs until ctrl-c or SIGTERM. `--account` and `--api-key` change the
+//! account id and key ([`ACCOUNT_ID`], [`API_KEY`] by default); `--clock-scale` sets how
+//! much faster than real time the clock runs (1 by default).
+//!
+//! ```sh
+//! cargo run -p xplenty-fake -- --port 8080 &
+//! curl -u fake-api-key: -H 'Accept: application/vnd.xplenty+json; version=2' \
+//!   http://127.0.0.1:8080/acme-analytics/api/clusters
+//! ```
+//!
+//! The binary and its `clap` are behind the default feature `standalone`; depend with
+//! `default-features = false` to leave them out.
 
 mod clock;
 mod route;
@@ -64,12 +147,14 @@ mod server;
 mod shape;
 mod state;
 mod validate;
+mod webhook;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use clock::Clock;
 pub use state::{Exchange, Fault};
+pub use webhook::{ATTEMPTS, Delivery, SIGNATURE_HEADER, signature};
 
 use state::State;
 
@@ -86,6 +171,7 @@ pub struct FakeXplenty {
     state: Arc<Mutex<State>>,
     clock: Clock,
     server: tokio::task::JoinHandle<()>,
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for FakeXplenty {
@@ -105,6 +191,7 @@ pub struct FakeBuilder {
     rate_limit: u32,
     clock: Clock,
     checks: server::Checks,
+    port: u16,
 }
 
 impl Default for FakeBuilder {
@@ -115,6 +202,7 @@ impl Default for FakeBuilder {
             rate_limit: 5_000,
             clock: Clock::manual(),
             checks: server::Checks { requests: true, answers: true },
+            port: 0,
         }
     }
 }
@@ -157,9 +245,17 @@ impl FakeBuilder {
         self
     }
 
-    /// Binds 127.0.0.1 on an ephemeral port and starts serving.
+    /// The port to serve on; 0 (the default) takes a free one, see
+    /// [`FakeXplenty::base_url`].
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Binds 127.0.0.1 on the [port](Self::port), an ephemeral one unless set, and starts
+    /// serving.
     pub async fn start(self) -> std::io::Result<FakeXplenty> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(Mutex::new(State::new(
             self.clock.clone(),
@@ -168,6 +264,7 @@ impl FakeBuilder {
             self.rate_limit,
         )));
         let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks));
+        let webhooks = webhook::spawn(state.clone());
         Ok(FakeXplenty {
             base_url,
             account_id: self.account_id,
@@ -175,6 +272,7 @@ impl FakeBuilder {
             state,
             clock: self.clock,
             server,
+            webhooks,
         })
     }
 }
@@ -217,8 +315,13 @@ impl FakeXplenty {
     }
 
     /// Moves a manual clock forward: clusters and jobs move on accordingly.
+    ///
+    /// Web hooks are notified of the changes right away (in the background): a job that
+    /// runs and completes within one advance is announced as submitted, started and
+    /// completed, in that order.
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
+        webhook::observe(&mut self.lock());
     }
 
     /// Applies `fault` to the next `times` calls of `operation` (an operation id).
@@ -261,12 +364,20 @@ impl FakeXplenty {
         self.lock().journal.clone()
     }
 
+    /// Every web hook delivery attempt so far, in the order they ended (see [`Delivery`]).
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.lock().webhooks.deliveries.clone()
+    }
+
     /// Forgets everything since the start: items are the spec's examples again, and the
-    /// budget, faults, failing jobs and journal are cleared. The clock runs on, and clients
+    /// budget, faults, failing jobs, journal and web hook deliveries are cleared. The clock runs on, and clients
     /// stay connected, so one fake can serve many independent cases.
     pub fn reset(&self) {
         let mut state = self.lock();
-        *state = State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
+        let mut fresh =
+            State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
+        state.webhooks.hand_over(&mut fresh.webhooks);
+        *state = fresh;
     }
 
     /// Stops serving; the port is released.
@@ -280,5 +391,6 @@ impl FakeXplenty {
 impl Drop for FakeXplenty {
     fn drop(&mut self) {
         self.server.abort();
+        self.webhooks.abort();
     }
 }

@@ -133,6 +133,8 @@ pub(crate) struct State {
     pub(crate) fail_jobs: bool,
     pub(crate) failing_packages: BTreeSet<u64>,
     pub(crate) journal: Vec<Exchange>,
+    /// Web hook notifications: what was announced and every delivery attempt.
+    pub(crate) webhooks: crate::webhook::Webhooks,
 }
 
 /// Fills a path template with the route's parameter values.
@@ -182,8 +184,10 @@ impl State {
             fail_jobs: false,
             failing_packages: BTreeSet::new(),
             journal: Vec::new(),
+            webhooks: Default::default(),
         };
         state.seed();
+        state.webhooks = crate::webhook::Webhooks::baseline(&state);
         state
     }
 
@@ -262,6 +266,10 @@ impl State {
         {
             return Answer::message(422, format!("{missing} is required"));
         }
+        let stored = self.items.get(&Self::item_address(route)).map(|item| &item.value);
+        if let Some(refused) = crate::webhook::refusal(op.id, body.as_ref(), stored) {
+            return Answer::message(422, refused);
+        }
         // Every item the path goes through must exist: `/clusters/9/instances` is a 404
         // when cluster 9 is not there.
         if self.has_missing_item(route) {
@@ -279,6 +287,15 @@ impl State {
             Kind::SingletonGet | Kind::SingletonUpdate => self.singleton(route, documented, &body),
             Kind::Example => self.example(route, query, documented),
         }
+    }
+
+    /// Every account item of `collection` (such as `/jobs`), by path, as a `GET` answers it.
+    pub(crate) fn views_of(&self, collection: &str) -> Vec<(String, Value)> {
+        self.items
+            .iter()
+            .filter(|(at, item)| !at.global && item.collection == collection)
+            .filter_map(|(at, _)| Some((at.path.clone(), self.view(at)?)))
+            .collect()
     }
 
     /// Whether an item on the route's path does not exist.
