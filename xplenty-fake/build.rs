@@ -135,7 +135,14 @@ fn documented(root: &Value, operations: &[xplenty_gen::Operation]) -> String {
             .as_ref()
             .map(|body| names(&format!("/components/schemas/{body}/required")))
             .unwrap_or_default();
-        let fields = names(&format!("/components/schemas/{schema}/properties"));
+        // A union's fields are those of its members (a connection of any type).
+        let mut fields = names(&format!("/components/schemas/{schema}/properties"));
+        let members = root.pointer(&format!("/components/schemas/{schema}/oneOf")).and_then(Value::as_array);
+        for member in members.into_iter().flatten().filter_map(|m| m["$ref"].as_str()) {
+            fields.extend(names(&format!("{}/properties", member.trim_start_matches('#'))));
+        }
+        fields.sort();
+        fields.dedup();
         let path_examples: Vec<(String, String)> = parameters(root, raw)
             .filter(|p| p["in"] == "path")
             .filter_map(|p| Some((p["name"].as_str()?.to_owned(), plain(p.get("example")?))))

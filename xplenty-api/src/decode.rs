@@ -82,6 +82,15 @@ macro_rules! integer {
 integer!(u64, "an unsigned integer");
 integer!(i64, "an integer");
 
+/// An integer with `minimum: 1`: an unsigned one that is not zero.
+impl<'de> Tolerant<'de> for std::num::NonZeroU64 {
+    fn deserialize_tolerant<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = u64::deserialize_tolerant(deserializer)?;
+        std::num::NonZeroU64::new(value)
+            .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Unsigned(0), &"an integer of at least 1"))
+    }
+}
+
 impl<'de> Tolerant<'de> for f64 {
     fn deserialize_tolerant<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;

@@ -149,14 +149,19 @@ async fn global_lists_page_with_links_at_the_root() {
 async fn per_type_and_nested_collections_are_stateful() {
     let fake = FakeXplenty::start().await.unwrap();
     let client = fake.client();
-    let params: types::ConnectionParams =
+    let params: types::ConnectionCreate =
         serde_json::from_value(json!({"name": "warehouse", "host": "db.example", "port": 3306})).unwrap();
     let created = client.create_connection().connection_type("mysql").body(params).send().await.unwrap();
+    let database = |c: &types::Connection| match c {
+        types::Connection::Mysql(db) => Some(db.clone()),
+        _ => None,
+    };
+    let created = database(&created).expect("a mysql connection, typed by the path's type");
     assert_eq!(created.name.as_deref(), Some("warehouse"));
     let read = client.get_connection().connection_type("mysql").connection_id(created.id).send().await.unwrap();
-    assert_eq!(read.id, created.id);
+    assert_eq!(database(&read).map(|c| c.id), Some(created.id));
     let listed: Vec<types::Connection> = client.list_connections().stream_all().try_collect().await.unwrap();
-    assert!(listed.iter().any(|c| c.id == created.id) && listed.len() >= 2, "{listed:?}");
+    assert!(listed.iter().any(|c| database(c).is_some_and(|c| c.id == created.id)) && listed.len() >= 2, "{listed:?}");
     client.delete_connection().connection_type("mysql").connection_id(created.id).send().await.unwrap();
     let gone = client.get_connection().connection_type("mysql").connection_id(created.id).send().await;
     assert_eq!(gone.unwrap_err().status(), Some(404));

@@ -23,6 +23,9 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
         let target = reference.strip_prefix('#').and_then(|p| root.pointer(p)).cloned().unwrap_or(Value::Null);
         return convert(root, &target, depth + 1);
     }
+    if let Some(union) = discriminated(root, map, depth) {
+        return union;
+    }
     let mut out = Map::new();
     for (key, value) in map {
         match key.as_str() {
@@ -53,6 +56,12 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
                     .unwrap_or_default();
                 out.insert(key.clone(), Value::Object(properties));
             }
+            "additionalProperties" if value.is_object() && tolerance::is_tolerant(schema) => {
+                // A tolerant map's own values, like the maps among its properties.
+                let widened =
+                    widen(root, &json!({"type": "object", key: value}), json!({key: convert(root, value, depth + 1)}));
+                out.insert(key.clone(), widened[key].clone());
+            }
             "items" | "additionalProperties" | "not" if value.is_object() => {
                 out.insert(key.clone(), convert(root, value, depth + 1));
             }
@@ -81,6 +90,33 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// A `oneOf` with a discriminator mapping, as the client reads it: the tag picks the one
+/// member to validate against (JSON Schema's `oneOf` would reject a body that happens to
+/// fit two members). Tags outside the mapping are refused here, as unknown enum values
+/// are; the client itself keeps them as `Unknown`.
+fn discriminated(root: &Value, map: &Map<String, Value>, depth: usize) -> Option<Value> {
+    map.get("oneOf")?;
+    let discriminator = map.get("discriminator")?;
+    let property = discriminator.get("propertyName")?.as_str()?;
+    let mapping = discriminator.get("mapping")?.as_object()?;
+    let mut targets: Vec<(&str, Vec<&String>)> = Vec::new();
+    for (tag, target) in mapping {
+        let target = target.as_str()?;
+        match targets.iter_mut().find(|(t, _)| *t == target) {
+            Some((_, tags)) => tags.push(tag),
+            None => targets.push((target, vec![tag])),
+        }
+    }
+    let branches: Vec<Value> = targets
+        .into_iter()
+        .map(|(target, tags)| {
+            let member = convert(root, &json!({ "$ref": target }), depth + 1);
+            json!({"allOf": [{"required": [property], "properties": {property: {"enum": tags}}}, member]})
+        })
+        .collect();
+    Some(json!({ "anyOf": branches }))
 }
 
 /// Follows `$ref`s to the schema they name.

@@ -79,7 +79,7 @@ pub(crate) fn apply(types: &mut [syn::Item], tolerant: &BTreeSet<String>) -> Res
     Ok(())
 }
 
-/// `u64`, `i64`, `f64`, `bool`, `String`, and `Option`, `Vec` or `BTreeMap<String, _>`
+/// `u64`, `NonZeroU64`, `i64`, `f64`, `bool`, `String`, and `Option`, `Vec` or `BTreeMap<String, _>`
 /// of those: the types `crate::decode::Tolerant` is implemented for.
 fn reads_tolerantly(ty: &syn::Type) -> bool {
     let syn::Type::Path(path) = ty else { return false };
@@ -96,7 +96,7 @@ fn reads_tolerantly(ty: &syn::Type) -> bool {
         _ => Vec::new(),
     };
     match (last.ident.to_string().as_str(), arguments.as_slice()) {
-        ("u64" | "i64" | "f64" | "bool" | "String", []) => true,
+        ("u64" | "NonZeroU64" | "i64" | "f64" | "bool" | "String", []) => true,
         ("Option" | "Vec", [inner]) => reads_tolerantly(inner),
         ("BTreeMap", [key, value]) => is_named(key, "String") && reads_tolerantly(value),
         _ => false,
