@@ -9,7 +9,7 @@ use xplenty_fake::FakeXplenty;
 include!(concat!(env!("OUT_DIR"), "/every_operation.rs"));
 
 fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/xplenty.yaml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/xplenty.yaml");
     let text = std::fs::read_to_string(path).expect("read the spec");
     xplenty_gen::load(&text).unwrap_or_else(|e| panic!("{e}")).raw
 }
