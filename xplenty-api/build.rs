@@ -13,6 +13,11 @@ fn main() {
         Err(error) => {
             // The message names every broken rule with its operation and JSON pointer.
             eprintln!("{error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
             std::process::exit(1);
         }
     };

@@ -96,6 +96,6 @@ fn build_script_and_snapshots_share_one_generation_path() {
     let generated = generate();
     let mut ids: Vec<&str> = generated.operations.iter().map(|o| o.id.as_str()).collect();
     ids.sort_unstable();
-    let compiled: Vec<&str> = xplenty_api::OPERATIONS.iter().map(|o| o.id).collect();
+    let compiled: Vec<&str> = xplenty_api::meta::OPERATIONS.iter().map(|o| o.id).collect();
     assert_eq!(ids, compiled);
 }
