@@ -1,17 +1,23 @@
-//! Generates the client from `spec/xplenty.yaml` into `OUT_DIR`, through the same
+//! Generates the client from `spec/xplenty.yaml` (this package's copy of the workspace
+//! spec, written by `cargo xtask regen`) into `OUT_DIR`, through the same
 //! function the snapshot tests and `cargo xtask` use.
 
 use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let spec = manifest.join("../spec/xplenty.yaml");
+    let spec = manifest.join("spec/xplenty.yaml");
     println!("cargo::rerun-if-changed={}", spec.display());
     let generated = match xplenty_gen::generate_file(&spec) {
         Ok(generated) => generated,
         Err(error) => {
             // The message names every broken rule with its operation and JSON pointer.
             eprintln!("{error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
             std::process::exit(1);
         }
     };

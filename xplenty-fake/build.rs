@@ -16,7 +16,7 @@ use xplenty_gen::SuccessBody;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let spec_path = manifest.join("../spec/xplenty.yaml");
+    let spec_path = manifest.join("spec/xplenty.yaml");
     println!("cargo::rerun-if-changed={}", spec_path.display());
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let text = std::fs::read_to_string(&spec_path).unwrap_or_default();

@@ -304,7 +304,7 @@ impl HandClient {
         let mut auth = HeaderValue::from_static("Basic YmVuY2gta2V5Og==");
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);
-        headers.insert(ACCEPT, HeaderValue::from_static(xplenty_api::ACCEPT));
+        headers.insert(ACCEPT, HeaderValue::from_static(xplenty_api::meta::ACCEPT_VALUE));
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
 
 use crate::rate_limit::LastRateLimit;
 use crate::state::Shared;
@@ -26,8 +26,31 @@ pub enum ConfigError {
     InvalidBaseUrl { url: String, reason: String },
     /// Plain `http` to a host that is not loopback would send the key unencrypted.
     InsecureBaseUrl { url: String },
-    /// The HTTP client could not be built (TLS backend, proxy settings).
-    Http(reqwest::Error),
+    /// The HTTP client could not be built (TLS backend, proxy settings); the source says
+    /// why.
+    Http(HttpError),
+    /// An `https` base URL, but this build has no TLS: enable the `rustls` feature or
+    /// give a client of your own with [`ClientBuilder::http_client`].
+    TlsUnavailable { url: String },
+    /// The user agent is not a valid header value.
+    InvalidUserAgent,
+}
+
+/// Why the HTTP client could not be built: opaque, its [`source`](std::error::Error::source)
+/// is the HTTP library's error.
+#[derive(Debug)]
+pub struct HttpError(Box<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the HTTP client rejected its settings")
+    }
+}
+
+impl std::error::Error for HttpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -42,7 +65,14 @@ impl fmt::Display for ConfigError {
                 "refusing plain http base URL {url:?}: the API key would travel unencrypted \
                  (use https, a loopback host, or ClientBuilder::allow_insecure_http)"
             ),
-            ConfigError::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
+            // The cause is the source; Display does not repeat it.
+            ConfigError::Http(_) => f.write_str("cannot build the HTTP client"),
+            ConfigError::TlsUnavailable { url } => write!(
+                f,
+                "base URL {url:?} needs TLS, but xplenty-api was built without its `rustls` feature \
+                 (enable it, or give a client with ClientBuilder::http_client)"
+            ),
+            ConfigError::InvalidUserAgent => f.write_str("the user agent is not a valid header value"),
         }
     }
 }
@@ -51,7 +81,13 @@ impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ConfigError::Http(e) => Some(e),
-            _ => None,
+            ConfigError::MissingEnv(_)
+            | ConfigError::EmptyAccountId
+            | ConfigError::InvalidApiKey
+            | ConfigError::InvalidBaseUrl { .. }
+            | ConfigError::InsecureBaseUrl { .. }
+            | ConfigError::TlsUnavailable { .. }
+            | ConfigError::InvalidUserAgent => None,
         }
     }
 }
@@ -93,10 +129,12 @@ pub struct ClientBuilder {
     base_url: String,
     connect_timeout: Duration,
     timeout: Duration,
-    user_agent: String,
+    /// `None`: ours on our own client, the caller's on theirs.
+    user_agent: Option<String>,
     retry: RetryPolicy,
     budget: Option<RateBudget>,
     allow_insecure_http: bool,
+    http_client: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -111,6 +149,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("budget", &self.budget)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("http_client", &self.http_client.as_ref().map(|_| "<caller's>"))
             .finish()
     }
 }
@@ -123,10 +162,11 @@ impl ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
-            user_agent: concat!("xplenty-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: None,
             retry: RetryPolicy::default(),
             budget: Some(RateBudget::xplenty_default()),
             allow_insecure_http: false,
+            http_client: None,
         }
     }
 
@@ -147,21 +187,55 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (10 s by default).
+    /// How long to wait for a connection (10 s by default). Not applied to a client
+    /// given with [`http_client`](Self::http_client): connections are its business.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// How long one attempt may take, from sending to the end of the body (60 s by
-    /// default). Retries get their own.
+    /// default). Retries get their own. Applied to each request, so it holds on a client
+    /// given with [`http_client`](Self::http_client) too.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
+    /// The `User-Agent` of every request: `xplenty-rs/<version>` by default on the
+    /// client this builder makes; on a client given with [`http_client`](Self::http_client),
+    /// that client's own unless set here.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Sends every call through `client`: its TLS roots, proxies, connection pool and
+    /// default headers. Authentication, `Accept`, the timeout of [`timeout`](Self::timeout),
+    /// retries, the rate budget and tracing are still this crate's: they are applied to
+    /// each request, not to the client. [`connect_timeout`](Self::connect_timeout) is not.
+    ///
+    /// `client`'s TLS is its own: with reqwest's `rustls-no-provider` feature the
+    /// application installs a crypto provider before building it.
+    ///
+    /// A private root certificate and a proxy:
+    ///
+    /// ```no_run
+    /// # fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// let root = reqwest::Certificate::from_pem(&std::fs::read("corporate-root.pem")?)?;
+    /// let http = reqwest::Client::builder()
+    ///     .add_root_certificate(root)
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = xplenty_api::Client::builder("acme-analytics", std::env::var("XPLENTY_API_KEY")?)
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -209,25 +283,22 @@ impl ClientBuilder {
             .push(&self.account_id)
             .push("api");
 
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, authorization);
-        #[cfg(feature = "rustls")]
-        {
-            // reqwest uses the process-wide provider; install ring's only if the
-            // application has installed none.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent)
-            .build()
-            .map_err(ConfigError::Http)?;
+        let user_agent = match (&self.user_agent, &self.http_client) {
+            (Some(agent), _) => Some(HeaderValue::from_str(agent).map_err(|_| ConfigError::InvalidUserAgent)?),
+            (None, Some(_)) => None,
+            (None, None) => Some(HeaderValue::from_static(concat!("xplenty-rs/", env!("CARGO_PKG_VERSION")))),
+        };
+        let http = match self.http_client {
+            Some(http) => http,
+            None => own_client(&root, &self.base_url, self.connect_timeout)?,
+        };
 
         let state = ClientState {
             shared: Arc::new(Shared {
                 account_id: self.account_id,
+                authorization,
+                user_agent,
+                timeout: self.timeout,
                 account_base_path: account_base.path().to_owned(),
                 root_path: root.path().trim_end_matches('/').to_owned(),
                 retry: self.retry,
@@ -238,6 +309,39 @@ impl ClientBuilder {
         let baseurl = account_base.as_str().trim_end_matches('/');
         Ok(Client::new_with_client(baseurl, http, state))
     }
+}
+
+/// The client `build` makes when the caller gives none. Auth, user agent and timeout
+/// are per request (see `hooks.rs`), so they are not set here.
+fn own_client(root: &reqwest::Url, url: &str, connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    let builder = reqwest::Client::builder().connect_timeout(connect_timeout);
+    #[cfg(feature = "rustls")]
+    let builder = {
+        let _ = (root, url);
+        builder.tls_backend_preconfigured(rustls_config()?)
+    };
+    #[cfg(not(feature = "rustls"))]
+    if root.scheme() == "https" {
+        return Err(ConfigError::TlsUnavailable { url: url.to_owned() });
+    }
+    builder.build().map_err(|e| ConfigError::Http(HttpError(Box::new(e))))
+}
+
+/// rustls with ring and the platform's roots, given to reqwest whole: nothing is
+/// installed process-wide, so an application's own choice of provider stands.
+#[cfg(feature = "rustls")]
+fn rustls_config() -> Result<rustls::ClientConfig, ConfigError> {
+    let http = |e: rustls::Error| ConfigError::Http(HttpError(Box::new(e)));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(http)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(http)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// `Basic base64("<key>:")`, marked sensitive so it never shows in Debug output.
@@ -257,5 +361,34 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(feature = "rustls")]
+    #[test]
+    fn building_an_https_client_installs_no_process_wide_tls_provider() {
+        Client::new("acme-analytics", "key").unwrap();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    #[test]
+    fn without_tls_an_https_base_url_is_a_config_error_and_loopback_http_works() {
+        let error = Client::new("acme-analytics", "key").unwrap_err();
+        assert!(matches!(error, ConfigError::TlsUnavailable { .. }), "{error:?}");
+        assert!(error.to_string().contains("rustls"), "{error}");
+        Client::builder("acme-analytics", "key").base_url("http://127.0.0.1:9").build().unwrap();
+    }
+
+    #[test]
+    fn a_config_error_shows_no_source_text() {
+        let error = ConfigError::Http(HttpError(Box::new(std::io::Error::other("inner words"))));
+        assert_eq!(error.to_string(), "cannot build the HTTP client");
+        let source = std::error::Error::source(&error).unwrap();
+        assert_eq!(std::error::Error::source(source).unwrap().to_string(), "inner words");
     }
 }

@@ -199,19 +199,15 @@ impl fmt::Display for Error {
                     write!(f, "the item at offset {offset} of ")?;
                 }
                 status(f)?;
+                // The decoder's own words are the source's; Display does not repeat them.
                 f.write_str(" could not be decoded")?;
-                if let Some(source) = &inner.source {
-                    write!(f, ": {source}")?;
-                }
                 if let Some(body) = &inner.body_excerpt {
                     write!(f, " (body: {body:?})")?;
                 }
             }
             ErrorKind::Transport | ErrorKind::Timeout => {
+                // What reqwest saw is the source; Display does not repeat it.
                 f.write_str(if inner.kind == ErrorKind::Timeout { "timed out" } else { "connection failed" })?;
-                if let Some(source) = &inner.source {
-                    write!(f, ": {source}")?;
-                }
             }
             ErrorKind::InvalidRequest => {
                 write!(f, "invalid request: {}", inner.message.as_deref().unwrap_or("rejected before sending"))?;

@@ -5,26 +5,34 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
 use crate::call::{self, CallRecord};
 use crate::error::excerpt;
+use crate::meta::Scope;
 use crate::retry::{Failure, retry_after};
-use crate::{Client, ClientState, RateLimit, Scope};
+use crate::{Client, ClientState, RateLimit};
 
 impl ClientHooks<ClientState> for Client {
     async fn pre<E>(&self, request: &mut Request, info: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
+        let shared = &self.inner().shared;
+        // Per request rather than on the reqwest client, so they hold on a client the
+        // caller gave (`ClientBuilder::http_client`) too.
+        *request.timeout_mut() = Some(shared.timeout);
         let headers = request.headers_mut();
+        headers.insert(AUTHORIZATION, shared.authorization.clone());
+        if let Some(agent) = &shared.user_agent {
+            headers.insert(USER_AGENT, agent.clone());
+        }
         // progenitor sends `Accept: application/json` and `api-version`; the API wants
         // its vendor type with the version in it, and nothing else.
-        headers.insert(ACCEPT, HeaderValue::from_static(crate::ACCEPT));
+        headers.insert(ACCEPT, HeaderValue::from_static(crate::meta::ACCEPT_VALUE));
         headers.remove("api-version");
-        if crate::operation(info.operation_id).is_some_and(|op| op.scope == Scope::Global) {
+        if crate::meta::operation(info.operation_id).is_some_and(|op| op.scope == Scope::Global) {
             // The generated client's base is the account's; global calls live under
             // the host itself.
-            let shared = &self.inner().shared;
             let url = request.url_mut();
             if let Some(rest) = url.path().strip_prefix(shared.account_base_path.as_str()) {
                 let path = format!("{}{rest}", shared.root_path);
@@ -39,7 +47,7 @@ impl ClientHooks<ClientState> for Client {
             "xplenty.call",
             operation = info.operation_id,
             method = %request.method(),
-            path = crate::operation(info.operation_id).map_or("", |op| op.path),
+            path = crate::meta::operation(info.operation_id).map_or("", |op| op.path),
             status = tracing::field::Empty,
             attempt = tracing::field::Empty,
             duration_ms = tracing::field::Empty,

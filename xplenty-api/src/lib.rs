@@ -1,15 +1,15 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![warn(missing_debug_implementations)]
 
-pub mod call;
+// What only the generated code calls: crate-private, reached through `crate::` paths.
+mod call;
 mod config;
-#[doc(hidden)]
-pub mod decode;
+mod decode;
 mod error;
 mod hooks;
-pub mod open_enum;
+mod open_enum;
 mod operation;
-pub mod pagination;
+mod pagination;
 mod rate_limit;
 mod retry;
 mod state;
@@ -23,15 +23,29 @@ mod generated {
 
 pub use config::{ClientBuilder, ConfigError};
 pub use error::{Error, ErrorKind};
-pub use generated::{Client, OPERATIONS, ResponseValue, builder, types};
-pub use operation::{Operation, Scope, operation};
+/// progenitor's wrapper of a successful answer, kept in the surface on purpose: it derefs
+/// to the body, [`ResponseValue::into_inner`] takes the body, and it gives the status and
+/// headers (`status()`, `headers()`).
+pub use generated::ResponseValue;
+pub use generated::{Client, builder, types};
 pub use rate_limit::{RateBudget, RateLimit};
 pub use retry::RetryPolicy;
-pub use state::ClientState;
-pub use wait::{ClusterWait, JobWait, Wait, WaitError, WaitEvent, Waitable};
+pub use wait::{ClusterWait, JobWait, Wait, WaitError, WaitEvent};
+// The generated client names its state `crate::ClientState`. Not part of the surface: it is
+// only reachable through progenitor's `ClientInfo::inner`, and the client's own accessors
+// (`account_id`, `rate_limit`) read it.
+use state::ClientState;
 
-/// The `Accept` header the API wants: JSON, version 2 of the representation.
-pub const ACCEPT: &str = "application/vnd.xplenty+json; version=2";
+/// Facts about the API the client is built from: the table of operations (for tools,
+/// fakes and tests) and the `Accept` value.
+pub mod meta {
+    pub use crate::generated::OPERATIONS;
+    pub use crate::operation::{Operation, Scope, operation};
 
-/// The host of the production API.
+    /// The `Accept` header value the API wants: JSON, version 2 of the representation.
+    pub const ACCEPT_VALUE: &str = "application/vnd.xplenty+json; version=2";
+}
+
+/// The host of the production API, the default of [`ClientBuilder::base_url`]. At the
+/// root, next to the builder that uses it.
 pub const DEFAULT_BASE_URL: &str = "https://api.xplenty.com";

@@ -1,4 +1,4 @@
-use crate::OPERATIONS;
+use crate::meta::OPERATIONS;
 
 /// Where an operation lives: under the account (`/{account_id}/api/...`) or directly
 /// under the host (`/user`, `/accounts`, ...).

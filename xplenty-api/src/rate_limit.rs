@@ -19,7 +19,7 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// Reads both headers; `None` unless both are present and numeric.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
         let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         Some(RateLimit {

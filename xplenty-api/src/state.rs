@@ -1,12 +1,15 @@
 use std::fmt;
 use std::sync::Arc;
 
+use reqwest::header::HeaderValue;
+
 use crate::rate_limit::LastRateLimit;
 use crate::{RateBudget, RateLimit, RetryPolicy};
 
 /// What the client's hooks need besides the HTTP client: the account, the retry
-/// policy and the rate-limit state. Cheap to clone; clones share the rate-limit state
-/// and the budget. Holds no secret.
+/// policy and the rate-limit state. Not part of the surface: only progenitor's
+/// `ClientInfo::inner` returns it; the client's own accessors read it. Cheap to clone; clones share
+/// the rate-limit state and the budget. Its `Debug` shows no secret.
 #[derive(Clone)]
 pub struct ClientState {
     pub(crate) shared: Arc<Shared>,
@@ -14,6 +17,13 @@ pub struct ClientState {
 
 pub(crate) struct Shared {
     pub(crate) account_id: String,
+    /// Sent with every request by the `pre` hook (marked sensitive), so a caller's
+    /// client carries it too.
+    pub(crate) authorization: HeaderValue,
+    /// Set on every request when `Some`; `None` leaves a caller's client its own.
+    pub(crate) user_agent: Option<HeaderValue>,
+    /// Per attempt, set on each request: a caller's client has its own default.
+    pub(crate) timeout: std::time::Duration,
     /// Path of the account base, such as `/acme-analytics/api` (after any path of
     /// the base URL): the prefix that global operations drop.
     pub(crate) account_base_path: String,

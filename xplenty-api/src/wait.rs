@@ -27,8 +27,16 @@ impl ClusterStatus {
     }
 }
 
-/// A resource a wait polls: how to fetch it and when it is done.
-pub trait Waitable: Clone + Send + Sync + Sized + 'static {
+mod sealed {
+    /// Only this crate's resources are [`super::Waitable`]: its methods may change.
+    pub trait Sealed {}
+    impl Sealed for crate::types::Job {}
+    impl Sealed for crate::types::Cluster {}
+}
+
+/// A resource a wait polls: how to fetch it and when it is done. Sealed: implemented for
+/// [`Job`] and [`Cluster`] only.
+pub trait Waitable: sealed::Sealed + Clone + Send + Sync + Sized + 'static {
     /// The status as the server spells it.
     fn status_str(&self) -> Option<&str>;
     /// Progress from 0 to 1, for resources that report it.
@@ -93,7 +101,8 @@ pub enum WaitError {
 impl fmt::Display for WaitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WaitError::Api(e) => write!(f, "waiting failed: {e}"),
+            // The call's error is the source; Display does not repeat it.
+            WaitError::Api(e) => write!(f, "waiting failed: a poll of {} failed", e.operation()),
             WaitError::TimedOut { waited, last_status } => {
                 write!(f, "still {} after {:.0?}", last_status.as_deref().unwrap_or("without a status"), waited)
             }

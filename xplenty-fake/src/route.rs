@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use xplenty_api::{OPERATIONS, Operation, Scope};
+use xplenty_api::meta::{OPERATIONS, Operation, Scope};
 
 /// An operation and the values of its path parameters.
 #[derive(Debug)]

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use xplenty_api::{OPERATIONS, Operation, Scope};
+use xplenty_api::meta::{OPERATIONS, Operation, Scope};
 
 include!(concat!(env!("OUT_DIR"), "/documented.rs"));
 
@@ -186,7 +186,7 @@ mod tests {
     use super::*;
 
     fn kind_of(id: &str) -> Kind {
-        kind(xplenty_api::operation(id).unwrap())
+        kind(xplenty_api::meta::operation(id).unwrap())
     }
 
     #[test]

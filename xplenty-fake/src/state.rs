@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use xplenty_api::{OPERATIONS, Scope};
+use xplenty_api::meta::{OPERATIONS, Scope};
 
 use crate::clock::{Clock, timestamp};
 use crate::route::Route;

@@ -9,7 +9,7 @@ use xplenty_fake::FakeXplenty;
 include!(concat!(env!("OUT_DIR"), "/every_operation.rs"));
 
 fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/xplenty.yaml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/xplenty.yaml");
     let text = std::fs::read_to_string(path).expect("read the spec");
     xplenty_gen::load(&text).unwrap_or_else(|e| panic!("{e}")).raw
 }
@@ -22,7 +22,7 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
 }
 
 /// The schema of an operation's answer with `status`, if it documents a body.
-fn response_schema<'a>(spec: &'a Value, op: &xplenty_api::Operation, status: u16) -> Option<&'a Value> {
+fn response_schema<'a>(spec: &'a Value, op: &xplenty_api::meta::Operation, status: u16) -> Option<&'a Value> {
     let response = spec["paths"][op.path][op.method.to_lowercase()].pointer(&format!("/responses/{status}"))?;
     resolve(spec, response).pointer("/content/application~1vnd.xplenty+json/schema")
 }
@@ -33,7 +33,7 @@ async fn every_operation_succeeds_and_answers_in_the_documented_shape() {
     let mut problems = Vec::new();
     let fake = FakeXplenty::start().await.expect("start the fake");
     let client = fake.client();
-    for op in xplenty_api::OPERATIONS {
+    for op in xplenty_api::meta::OPERATIONS {
         // Each call sees the fake as it starts: no call depends on another's effects.
         fake.reset();
         let status = match call_documented(&client, op.id).await {

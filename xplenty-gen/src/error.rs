@@ -20,7 +20,7 @@ pub enum GenError {
 impl fmt::Display for GenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GenError::Read { path, source } => write!(f, "cannot read {path}: {source}"),
+            GenError::Read { path, .. } => write!(f, "cannot read {path}"),
             GenError::Parse { line: Some(line), column, message } => {
                 write!(f, "spec is not valid OpenAPI YAML at line {line}")?;
                 if let Some(column) = column {
@@ -46,7 +46,7 @@ impl std::error::Error for GenError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             GenError::Read { source, .. } => Some(source),
-            _ => None,
+            GenError::Parse { .. } | GenError::Spec(_) | GenError::Generator(_) | GenError::Extras(_) => None,
         }
     }
 }

@@ -154,6 +154,7 @@ fn open_enum_items(open_enum: &OpenEnum) -> Vec<syn::Item> {
         /// Open: a value this version of the client does not know decodes as
         /// [`Self::Unknown`] instead of failing.
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #name {
             #( #[doc = #variant_docs] #variants, )*
             /// A value this version of the client does not know, as the server sent it.
@@ -355,15 +356,15 @@ fn operation_table(operations: &[Operation]) -> syn::Item {
     let rows = sorted.iter().map(|op| {
         let (id, method, path, paginated) = (&op.id, &op.method, &op.path, op.paginated);
         let scope = match op.scope {
-            Scope::Account => quote!(crate::Scope::Account),
-            Scope::Global => quote!(crate::Scope::Global),
+            Scope::Account => quote!(crate::meta::Scope::Account),
+            Scope::Global => quote!(crate::meta::Scope::Global),
         };
         quote! {
-            crate::Operation { id: #id, method: #method, path: #path, scope: #scope, paginated: #paginated }
+            crate::meta::Operation { id: #id, method: #method, path: #path, scope: #scope, paginated: #paginated }
         }
     });
     syn::parse_quote! {
         /// Every operation of the API, sorted by operation id.
-        pub static OPERATIONS: &[crate::Operation] = &[ #(#rows),* ];
+        pub static OPERATIONS: &[crate::meta::Operation] = &[ #(#rows),* ];
     }
 }

@@ -239,7 +239,7 @@ fn extras_stream_all_exists_only_on_paged_lists() {
 #[test]
 fn extras_route_global_operations_and_name_errors() {
     let code = generate(TINY).unwrap().code;
-    assert!(code.contains(r#"id: "get_user","#) && code.contains("scope: crate::Scope::Global"));
+    assert!(code.contains(r#"id: "get_user","#) && code.contains("scope: crate::meta::Scope::Global"));
     assert!(code.contains(r#"crate::call::send("list_clusters""#), "send names its operation");
     assert!(!code.contains("pub fn new(baseurl"), "progenitor's unwrapping constructor is gone");
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: the maintainer loop around the generator.
 //!
 //! - `regen`: rewrite the snapshots of the generated client and `ENDPOINTS.md` from
-//!   `spec/xplenty.yaml`, deleting snapshots whose source is gone;
+//!   `spec/xplenty.yaml`, deleting snapshots whose source is gone, and copy the spec into
+//!   the packages that build from it (`xplenty-api/spec/`, `xplenty-fake/spec/`);
 //! - `check`: fail when any of them differs from what the generator emits now;
 //! - `gen-stats`: how long each generation stage takes and how much it emits;
 //! - `bench`: the client benchmarks, then the incremental build after a spec edit.
@@ -38,9 +39,34 @@ enum Mode {
     Check,
 }
 
+/// The packages that build from the spec, each from its own copy so that the published
+/// package holds it; `spec/xplenty.yaml` stays the one file maintainers edit.
+const SPEC_COPIES: &[&str] = &["xplenty-api/spec/xplenty.yaml", "xplenty-fake/spec/xplenty.yaml"];
+
+/// Writes (regen) or compares (check) the byte-identical copies of `spec/xplenty.yaml`.
+fn spec_copies(mode: &Mode) -> Result<(), String> {
+    let root = workspace_root();
+    let spec =
+        std::fs::read(root.join("spec/xplenty.yaml")).map_err(|e| format!("cannot read spec/xplenty.yaml: {e}"))?;
+    for copy in SPEC_COPIES {
+        let path = root.join(copy);
+        match mode {
+            Mode::Regen => std::fs::write(&path, &spec).map_err(|e| format!("cannot write {copy}: {e}"))?,
+            Mode::Check => {
+                if std::fs::read(&path).ok().as_deref() != Some(spec.as_slice()) {
+                    return Err(format!("{copy} differs from spec/xplenty.yaml; run `cargo xtask regen`"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The snapshot test is the one place that compares generated code with the
 /// snapshots; both commands run it, in writing or in comparing mode.
 fn snapshot_test(mode: Mode) -> Result<(), String> {
+    // First, so the build of xplenty-api the test needs already sees the new spec.
+    spec_copies(&mode)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     command
@@ -59,11 +85,11 @@ fn snapshot_test(mode: Mode) -> Result<(), String> {
     let status = command.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     match (status.success(), mode) {
         (true, Mode::Regen) => {
-            println!("snapshots and ENDPOINTS.md rewritten; review them with `git diff`");
+            println!("snapshots, ENDPOINTS.md and the packages' spec copies rewritten; review them with `git diff`");
             Ok(())
         }
         (true, Mode::Check) => {
-            println!("snapshots and ENDPOINTS.md match the generator");
+            println!("snapshots, ENDPOINTS.md and the packages' spec copies match the generator");
             Ok(())
         }
         (false, Mode::Regen) => Err("regeneration failed (see above)".to_owned()),
