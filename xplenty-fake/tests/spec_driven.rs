@@ -10,7 +10,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
-use xplenty_api::{OPERATIONS, Operation, Scope};
+use xplenty_api::meta::{OPERATIONS, Operation, Scope};
 use xplenty_fake::FakeXplenty;
 
 fn spec() -> Value {
