@@ -4,9 +4,10 @@ use crate::tolerance;
 
 /// Converts an OpenAPI 3.0 schema of `root` into a self-contained JSON Schema (draft 4):
 /// `$ref`s inlined, `nullable: true` turned into a `null` alternative, OpenAPI-only
-/// keywords dropped, and the scalars of `x-tolerant` schemas widened to the spellings
-/// the client's tolerant reading accepts (see [`crate::tolerance`]). Used to validate
-/// the spec's examples and the fake server's requests and answers.
+/// keywords dropped, the scalars of tolerant schemas ([`TOLERANT_EXTENSION`](crate::TOLERANT_EXTENSION))
+/// widened to the spellings the client's tolerant reading accepts, and discriminated
+/// unions checked by their tag. Used to validate the spec's examples and the fake
+/// server's requests and answers.
 pub fn to_json_schema(root: &Value, schema: &Value) -> Value {
     convert(root, schema, 0)
 }
