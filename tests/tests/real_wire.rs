@@ -177,6 +177,18 @@ async fn a_page_that_is_not_an_array_is_one_error_and_the_end() {
     assert_eq!((error.kind(), error.item_offset()), (ErrorKind::Decode, None));
 }
 
+#[tokio::test]
+async fn list_filters_declared_comma_joined_travel_as_one_value() {
+    let server = TestServer::start().await;
+    server.push(Reply::json(200, json!([])));
+    let kinds = vec![types::ConnectionType::S3, types::ConnectionType::Postgres];
+    client(&server).list_connections().type_(kinds).send().await.unwrap();
+
+    let request = server.single_request();
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(request.query().as_bytes()).into_owned().collect();
+    assert_eq!(query, [("type".to_owned(), "s3,postgres".to_owned())], "{}", request.target);
+}
+
 // ---- arbitrary scalars in every scalar field ----
 
 /// How the spec types a tolerant scalar field.
@@ -190,10 +202,15 @@ enum Kind {
     Text,
 }
 
+/// The spec, parsed once for every case.
+static SPEC: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/xplenty.yaml")).unwrap();
+    xplenty_gen::load(&text).unwrap().raw
+});
+
 /// The tolerant scalar fields of a component schema: (name, kind, required, nullable).
 fn scalar_fields(schema: &str) -> Vec<(String, Kind, bool, bool)> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/xplenty.yaml")).unwrap();
-    let raw = xplenty_gen::load(&text).unwrap().raw;
+    let raw = &*SPEC;
     let node = &raw["components"]["schemas"][schema];
     assert_eq!(node["x-tolerant"], true, "{schema} is declared tolerant");
     let required: Vec<&str> = node["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -302,13 +319,13 @@ proptest! {
 
     #[test]
     fn arbitrary_scalars_in_any_scalar_field_decode_exactly_when_lossless(pick in any::<usize>(), value in scalar()) {
-        let cluster = scalar_fields("Cluster");
-        check::<types::Cluster>("Cluster", json!({"id": 1}), &cluster, pick, value.clone())?;
-        let job = scalar_fields("Job");
-        check::<types::Job>("Job", json!({"id": 1}), &job, pick, value.clone())?;
-        let schedule = scalar_fields("Schedule");
-        check::<types::Schedule>("Schedule", json!({"id": 1}), &schedule, pick, value.clone())?;
-        let hook = scalar_fields("WebHook");
-        check::<types::WebHook>("WebHook", json!({"id": 1, "type": "web"}), &hook, pick, value)?;
+        static FIELDS: std::sync::LazyLock<[Vec<(String, Kind, bool, bool)>; 4]> = std::sync::LazyLock::new(|| {
+            ["Cluster", "Job", "Schedule", "WebHook"].map(scalar_fields)
+        });
+        let [cluster, job, schedule, hook] = &*FIELDS;
+        check::<types::Cluster>("Cluster", json!({"id": 1}), cluster, pick, value.clone())?;
+        check::<types::Job>("Job", json!({"id": 1}), job, pick, value.clone())?;
+        check::<types::Schedule>("Schedule", json!({"id": 1}), schedule, pick, value.clone())?;
+        check::<types::WebHook>("WebHook", json!({"id": 1, "type": "web"}), hook, pick, value)?;
     }
 }

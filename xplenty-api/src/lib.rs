@@ -10,6 +10,7 @@ mod hooks;
 mod open_enum;
 mod operation;
 mod pagination;
+mod query;
 mod rate_limit;
 mod retry;
 mod state;

@@ -107,6 +107,7 @@ pub(crate) fn apply(
     open_enums: &[OpenEnum],
     unions: &[TaggedUnion],
     tolerant: &BTreeSet<String>,
+    comma_joined: &BTreeMap<String, BTreeSet<String>>,
     type_names: &BTreeSet<String>,
 ) -> Result<(), GenError> {
     let mut new_items: Vec<syn::Item> = open_enums.iter().flat_map(open_enum_items).collect();
@@ -118,7 +119,7 @@ pub(crate) fn apply(
     tolerate_null_collections(types);
     types.extend(new_items);
     replace_constructors(file)?;
-    wrap_builders(file, operations, type_names)?;
+    wrap_builders(file, operations, comma_joined, type_names)?;
     file.items.push(operation_table(operations));
     Ok(())
 }
@@ -272,6 +273,7 @@ fn is_path_named(ty: &syn::Type, name: &str) -> bool {
 fn wrap_builders(
     file: &mut syn::File,
     operations: &[Operation],
+    comma_joined: &BTreeMap<String, BTreeSet<String>>,
     type_names: &BTreeSet<String>,
 ) -> Result<(), GenError> {
     let by_builder: BTreeMap<String, &Operation> = operations.iter().map(|op| (op.builder_name(), op)).collect();
@@ -290,6 +292,9 @@ fn wrap_builders(
             {
                 f.sig.ident = format_ident!("send_raw");
                 f.vis = syn::Visibility::Inherited;
+                if let Some(names) = comma_joined.get(&op.id) {
+                    crate::query_style::join_in(f, &op.id, names)?;
+                }
                 ok_type = Some(success_type(&f.sig.output, &op.id)?);
             }
         }

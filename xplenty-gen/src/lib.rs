@@ -13,6 +13,7 @@ mod json_schema;
 mod load;
 mod model;
 mod normalise;
+mod query_style;
 mod split;
 mod tolerance;
 mod unions;
@@ -95,6 +96,7 @@ pub fn generate(text: &str) -> Result<Generated, GenError> {
     let open_enums = extras::open_enums(&spec.document);
     let unions = unions::tagged_unions(&spec.raw);
     let tolerant = tolerance::tolerant_schemas(&spec.raw);
+    let comma_joined = query_style::comma_joined(&spec.raw);
     timings.check = started.elapsed();
 
     let started = Instant::now();
@@ -107,7 +109,7 @@ pub fn generate(text: &str) -> Result<Generated, GenError> {
         .map_err(|e| GenError::Generator(format!("progenitor emitted code syn cannot parse: {e}")))?;
     // The unions replace what progenitor would emit for them; lists may carry them.
     type_names.extend(unions.iter().map(|u| u.name.clone()));
-    extras::apply(&mut file, &operations, &open_enums, &unions, &tolerant, &type_names)?;
+    extras::apply(&mut file, &operations, &open_enums, &unions, &tolerant, &comma_joined, &type_names)?;
     type_names.extend(open_enums.iter().map(|e| e.name.clone()));
     timings.extras = started.elapsed();
 
