@@ -147,6 +147,7 @@ mod server;
 mod shape;
 mod state;
 mod validate;
+mod variants;
 mod webhook;
 
 use std::sync::{Arc, Mutex};
@@ -201,7 +202,7 @@ impl Default for FakeBuilder {
             api_key: API_KEY.into(),
             rate_limit: 5_000,
             clock: Clock::manual(),
-            checks: server::Checks { requests: true, answers: true },
+            checks: server::Checks { requests: true, answers: true, wire_variants: false },
             port: 0,
         }
     }
@@ -234,6 +235,15 @@ impl FakeBuilder {
     /// changes nothing. Off, the fake takes what it is sent, as it did before it checked.
     pub fn check_requests(mut self, check: bool) -> Self {
         self.checks.requests = check;
+        self
+    }
+
+    /// Whether answers use the real service's spellings that the client tolerates (off by
+    /// default): integer ids as text (`"id": "33"`), numeric variable values as numbers,
+    /// hook events as objects carrying their last delivery. The answers stay inside the
+    /// spec, whose `x-tolerant` declarations allow them; the fake checks that too.
+    pub fn wire_variants(mut self, on: bool) -> Self {
+        self.checks.wire_variants = on;
         self
     }
 

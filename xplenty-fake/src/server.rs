@@ -23,6 +23,8 @@ pub(crate) struct Checks {
     pub(crate) requests: bool,
     /// Success answers breaking the spec are a 500 `fake answer outside the spec: ...`.
     pub(crate) answers: bool,
+    /// Success answers are written with the real service's spellings (`variants.rs`).
+    pub(crate) wire_variants: bool,
 }
 
 const VENDOR: &str = "application/vnd.xplenty+json";
@@ -129,6 +131,12 @@ async fn answer(
         return finish(Answer::message(422, problem));
     }
     let mut answer = lock().handle(&route, &query, request_body.clone());
+    if checks.wire_variants
+        && (200..300).contains(&answer.status)
+        && let Some(body) = &mut answer.body
+    {
+        crate::variants::apply(body);
+    }
     // A success answer outside the spec is the fake's bug: say so rather than send it.
     if checks.answers
         && (200..300).contains(&answer.status)

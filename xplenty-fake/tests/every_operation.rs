@@ -29,9 +29,27 @@ fn response_schema<'a>(spec: &'a Value, op: &xplenty_api::meta::Operation, statu
 
 #[tokio::test]
 async fn every_operation_succeeds_and_answers_in_the_documented_shape() {
+    every_operation(FakeXplenty::start().await.expect("start the fake")).await;
+}
+
+/// With the real service's spellings (ids as text, events as objects, numeric variables),
+/// every answer still lies inside the spec and the client still decodes it.
+#[tokio::test]
+async fn every_operation_decodes_the_wire_variants_of_its_answer() {
+    let fake = FakeXplenty::builder().wire_variants(true).start().await.expect("start the fake");
+    let client = fake.client();
+    fake.reset();
+    let clusters = client.list_clusters().send().await.unwrap();
+    let journal = fake.journal();
+    let sent = journal.last().and_then(|e| e.response_body.clone()).unwrap();
+    assert!(sent[0]["id"].is_string(), "the variant really sends ids as text: {sent}");
+    assert_eq!(Some(clusters[0].id.to_string().as_str()), sent[0]["id"].as_str());
+    every_operation(fake).await;
+}
+
+async fn every_operation(fake: FakeXplenty) {
     let spec = spec();
     let mut problems = Vec::new();
-    let fake = FakeXplenty::start().await.expect("start the fake");
     let client = fake.client();
     for op in xplenty_api::meta::OPERATIONS {
         // Each call sees the fake as it starts: no call depends on another's effects.

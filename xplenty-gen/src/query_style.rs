@@ -56,7 +56,8 @@ impl VisitMut for Rewriter<'_> {
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         syn::visit_mut::visit_expr_call_mut(self, call);
         let syn::Expr::Path(func) = call.func.as_ref() else { return };
-        let is_query_param = func.path.segments.iter().rev().take(2).map(|s| s.ident.to_string()).eq(["new", "QueryParam"]);
+        let is_query_param =
+            func.path.segments.iter().rev().take(2).map(|s| s.ident.to_string()).eq(["new", "QueryParam"]);
         let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(name), .. })) = call.args.first() else { return };
         let name = name.value();
         if !is_query_param || !self.names.contains(&name) {
