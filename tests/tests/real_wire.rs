@@ -208,8 +208,11 @@ static SPEC: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
     xplenty_gen::load(&text).unwrap().raw
 });
 
-/// The tolerant scalar fields of a component schema: (name, kind, required, nullable).
-fn scalar_fields(schema: &str) -> Vec<(String, Kind, bool, bool)> {
+/// A tolerant scalar field: (name, kind, required, nullable).
+type Field = (String, Kind, bool, bool);
+
+/// The tolerant scalar fields of a component schema.
+fn scalar_fields(schema: &str) -> Vec<Field> {
     let raw = &*SPEC;
     let node = &raw["components"]["schemas"][schema];
     assert_eq!(node["x-tolerant"], true, "{schema} is declared tolerant");
@@ -288,7 +291,7 @@ fn scalar() -> impl Strategy<Value = Value> {
 fn check<T: serde::de::DeserializeOwned + serde::Serialize>(
     schema: &str,
     base: Value,
-    fields: &[(String, Kind, bool, bool)],
+    fields: &[Field],
     pick: usize,
     value: Value,
 ) -> Result<(), TestCaseError> {
@@ -319,7 +322,7 @@ proptest! {
 
     #[test]
     fn arbitrary_scalars_in_any_scalar_field_decode_exactly_when_lossless(pick in any::<usize>(), value in scalar()) {
-        static FIELDS: std::sync::LazyLock<[Vec<(String, Kind, bool, bool)>; 4]> = std::sync::LazyLock::new(|| {
+        static FIELDS: std::sync::LazyLock<[Vec<Field>; 4]> = std::sync::LazyLock::new(|| {
             ["Cluster", "Job", "Schedule", "WebHook"].map(scalar_fields)
         });
         let [cluster, job, schedule, hook] = &*FIELDS;
@@ -328,4 +331,22 @@ proptest! {
         check::<types::Schedule>("Schedule", json!({"id": 1}), schedule, pick, value.clone())?;
         check::<types::WebHook>("WebHook", json!({"id": 1, "type": "web"}), hook, pick, value)?;
     }
+}
+
+#[tokio::test]
+async fn the_current_password_travels_in_the_body_never_in_the_url() {
+    let server = TestServer::start().await;
+    server.push(Reply::json(200, json!({"id": 3107, "api_key": null})));
+    server.push(Reply::json(200, json!({"id": 3107, "api_key": "k-123"})));
+    let client = client(&server);
+    let plain = client.get_user().send().await.unwrap();
+    assert_eq!(plain.api_key, None, "api_key is null without the password");
+    let credentials = types::UserCredentials::builder().current_password("s3cret pass".to_owned());
+    let user = client.get_user().body(credentials).send().await.unwrap();
+    assert_eq!(user.api_key.as_deref(), Some("k-123"));
+
+    let requests = server.requests();
+    assert_eq!((requests[1].method.as_str(), requests[1].target.as_str()), ("GET", "/user"));
+    assert_eq!(requests[1].json(), json!({"current_password": "s3cret pass"}));
+    assert!(requests.iter().all(|r| !r.target.contains("s3cret")));
 }

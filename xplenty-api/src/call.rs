@@ -1,11 +1,13 @@
-//! One logical call: the context the `exec` hook fills in while attempts run, and the
-//! conversion of progenitor's error into [`crate::Error`] with that context.
+//! One logical call: its context (the operation, and the record the `exec` hook writes
+//! once its attempts end), and the conversion of progenitor's error into
+//! [`crate::Error`] with that context.
 
 use std::cell::RefCell;
 use std::future::Future;
 
 use reqwest::StatusCode;
 
+use crate::meta::Operation;
 use crate::{Error, RateLimit, ResponseValue, types};
 
 /// What the attempts of one call saw; read when the call fails.
@@ -23,34 +25,50 @@ pub(crate) struct CallRecord {
     pub(crate) link: Option<String>,
 }
 
-tokio::task_local! {
-    static CALL: RefCell<CallRecord>;
+/// The context of one call: the operation (settled at generation, handed in by the
+/// generated `send`) and what its attempts saw, written once when they end.
+struct Call {
+    operation: &'static Operation,
+    record: RefCell<CallRecord>,
 }
 
-/// Lets `exec` update the record of the call it runs in (no-op outside one).
-pub(crate) fn record(update: impl FnOnce(&mut CallRecord)) {
-    let _ = CALL.try_with(|record| update(&mut record.borrow_mut()));
+tokio::task_local! {
+    static CALL: Call;
+}
+
+/// The operation of the call `exec` runs in.
+pub(crate) fn operation() -> Option<&'static Operation> {
+    CALL.try_with(|call| call.operation).ok()
+}
+
+/// Stores what the attempts of the current call saw (no-op outside one).
+pub(crate) fn finish(record: CallRecord) {
+    let _ = CALL.try_with(|call| *call.record.borrow_mut() = record);
 }
 
 /// What a generated call returns.
 pub(crate) type Generated<T> = Result<ResponseValue<T>, progenitor_client::Error<types::Error>>;
 
 /// Runs one generated call and converts its error, naming the operation.
-pub async fn send<T>(
-    operation: &'static str,
+pub(crate) async fn send<T>(
+    operation: &'static Operation,
     call: impl Future<Output = Generated<T>>,
 ) -> Result<ResponseValue<T>, Error> {
-    match recorded(call).await {
+    match recorded(operation, call).await {
         (Ok(response), _) => Ok(response),
-        (Err(error), record) => Err(Error::from_generated(operation, error, record)),
+        (Err(error), record) => Err(Error::from_generated(operation.id, error, record)),
     }
 }
 
 /// Runs one generated call and hands back what its attempts saw beside its result.
-pub(crate) async fn recorded<T>(call: impl Future<Output = Generated<T>>) -> (Generated<T>, CallRecord) {
-    CALL.scope(RefCell::new(CallRecord::default()), async move {
+pub(crate) async fn recorded<T>(
+    operation: &'static Operation,
+    call: impl Future<Output = Generated<T>>,
+) -> (Generated<T>, CallRecord) {
+    let context = Call { operation, record: RefCell::new(CallRecord::default()) };
+    CALL.scope(context, async move {
         let result = call.await;
-        (result, CALL.with(|record| record.take()))
+        (result, CALL.with(|call| call.record.take()))
     })
     .await
 }

@@ -87,7 +87,7 @@ impl Error {
     /// and timeouts.
     pub fn is_retryable(&self) -> bool {
         match self.0.kind {
-            ErrorKind::Status => self.0.status.is_some_and(|s| matches!(s.as_u16(), 429 | 502..=504)),
+            ErrorKind::Status => self.0.status.is_some_and(|s| crate::retry::is_retryable_status(s.as_u16())),
             ErrorKind::Transport | ErrorKind::Timeout => true,
             ErrorKind::Decode | ErrorKind::InvalidRequest => false,
         }
@@ -148,18 +148,9 @@ impl Error {
                 record.status = record.status.or(e.status());
                 Error::new(transport(&e), operation, record).with_source(e)
             }
-            E::ErrorResponse(response) => {
-                record.status = Some(response.status());
-                record.rate_limit = record.rate_limit.or_else(|| RateLimit::from_headers(response.headers()));
-                let body = response.into_inner();
-                record.message = record.message.or(body.message).or(body.error_message);
-                Error::new(ErrorKind::Status, operation, record)
-            }
-            E::UnexpectedResponse(response) => {
-                record.status = Some(response.status());
-                record.rate_limit = record.rate_limit.or_else(|| RateLimit::from_headers(response.headers()));
-                Error::new(ErrorKind::Status, operation, record)
-            }
+            // `exec` read the status, the rate limit and the error body into the record,
+            // and left `{}` in the body: nothing here reads the answer again.
+            E::ErrorResponse(_) | E::UnexpectedResponse(_) => Error::new(ErrorKind::Status, operation, record),
             E::InvalidResponsePayload(bytes, e) => {
                 record.body_excerpt = Some(excerpt(&bytes));
                 Error::new(ErrorKind::Decode, operation, record).with_source(e)

@@ -1,22 +1,24 @@
-//! progenitor's hooks: `pre` fixes what every request carries, `exec` owns the attempts
-//! (budget, retries, backoff, rate-limit figures, error-body normalisation, tracing).
+//! progenitor's hooks: `pre` adds this client's settings (auth, user agent, timeout) to a
+//! request the generator already settled, `exec` owns the attempts (budget, retries,
+//! backoff, rate-limit figures, error bodies, tracing) and writes the call's record once.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
 use crate::call::{self, CallRecord};
 use crate::error::excerpt;
-use crate::meta::Scope;
-use crate::retry::{Failure, retry_after};
-use crate::{Client, ClientState, RateLimit};
+use crate::retry::{self, Failure, retry_after};
+use crate::{Client, ClientState, RateLimit, RetryPolicy};
 
 impl ClientHooks<ClientState> for Client {
-    async fn pre<E>(&self, request: &mut Request, info: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
+    /// What the generator wrote (path, the vendor `Accept`, the base of global calls)
+    /// stays as it is; only this client's own settings are added.
+    async fn pre<E>(&self, request: &mut Request, _: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
         let shared = &self.inner().shared;
         // Per request rather than on the reqwest client, so they hold on a client the
         // caller gave (`ClientBuilder::http_client`) too.
@@ -26,19 +28,6 @@ impl ClientHooks<ClientState> for Client {
         if let Some(agent) = &shared.user_agent {
             headers.insert(USER_AGENT, agent.clone());
         }
-        // progenitor sends `Accept: application/json` and `api-version`; the API wants
-        // its vendor type with the version in it, and nothing else.
-        headers.insert(ACCEPT, HeaderValue::from_static(crate::meta::ACCEPT_VALUE));
-        headers.remove("api-version");
-        if crate::meta::operation(info.operation_id).is_some_and(|op| op.scope == Scope::Global) {
-            // The generated client's base is the account's; global calls live under
-            // the host itself.
-            let url = request.url_mut();
-            if let Some(rest) = url.path().strip_prefix(shared.account_base_path.as_str()) {
-                let path = format!("{}{rest}", shared.root_path);
-                url.set_path(&path);
-            }
-        }
         Ok(())
     }
 
@@ -47,7 +36,7 @@ impl ClientHooks<ClientState> for Client {
             "xplenty.call",
             operation = info.operation_id,
             method = %request.method(),
-            path = crate::meta::operation(info.operation_id).map_or("", |op| op.path),
+            path = call::operation().map_or("", |op| op.path),
             status = tracing::field::Empty,
             attempt = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
@@ -57,6 +46,15 @@ impl ClientHooks<ClientState> for Client {
         // and was copied whole on each move.
         Box::pin(self.attempts(request).instrument(span)).await
     }
+}
+
+/// What an error answer said, read once while its body is buffered.
+#[derive(Debug, Default, PartialEq)]
+struct ErrorBody {
+    /// `message` or `error_message` of the API's JSON error.
+    message: Option<String>,
+    /// The start of a body that carried no message (HTML from a proxy, an empty 429).
+    excerpt: Option<String>,
 }
 
 impl Client {
@@ -80,20 +78,23 @@ impl Client {
             if let Some(budget) = &shared.budget {
                 budget.acquire().await;
             }
-            let outcome = match self.client().execute(this_attempt).await {
-                Ok(response) => buffer(response).await,
-                Err(e) => Err(e),
+            let (outcome, error_body) = match self.client().execute(this_attempt).await {
+                Ok(response) => match buffer(response).await {
+                    Ok((response, error_body)) => (Ok(response), error_body),
+                    Err(e) => (Err(e), ErrorBody::default()),
+                },
+                Err(e) => (Err(e), ErrorBody::default()),
             };
-            if let Ok(response) = &outcome
-                && let Some(rate_limit) = RateLimit::from_headers(response.headers())
-            {
+            // Parsed once per attempt; the figures reach the budget, the client and the record.
+            let rate_limit = outcome.as_ref().ok().and_then(|r| RateLimit::from_headers(r.headers()));
+            if let Some(rate_limit) = rate_limit {
                 shared.last_rate_limit.store(rate_limit);
                 if let Some(budget) = &shared.budget {
                     budget.observe(rate_limit);
                 }
             }
             let failure = match &outcome {
-                Ok(response) if matches!(response.status().as_u16(), 429 | 502..=504) => {
+                Ok(response) if retry::is_retryable_status(response.status().as_u16()) => {
                     Some(Failure::Status(response.status()))
                 }
                 Ok(_) => None,
@@ -104,7 +105,7 @@ impl Client {
             let delay = match (failure, &kept) {
                 (Some(failure), Some(_)) if policy.should_retry(&method, failure) => delays.next().map(|backoff| {
                     let asked = outcome.as_ref().ok().and_then(|r| retry_after(r.headers(), chrono::Utc::now()));
-                    asked.map_or(backoff, |asked| asked.max(backoff.min(Duration::from_millis(50))))
+                    RetryPolicy::delay(backoff, asked)
                 }),
                 _ => None,
             };
@@ -115,55 +116,51 @@ impl Client {
                     tokio::time::sleep(delay).await;
                     pending = kept;
                 }
-                _ => return finish(outcome, attempt, started),
+                _ => return finish(outcome, attempt, started, rate_limit, error_body),
             }
         }
     }
 }
 
 /// Reads the whole body inside `exec`, so a connection that breaks mid-body counts as a
-/// failed attempt (and can be retried) and error bodies can be normalised. The parts are
+/// failed attempt (and can be retried), and reads an error body once. The parts are
 /// moved, not copied, and the URL is carried over so reqwest need not parse a stand-in.
-async fn buffer(response: Response) -> reqwest::Result<Response> {
+async fn buffer(response: Response) -> reqwest::Result<(Response, ErrorBody)> {
     let url = response.url().clone();
     let (mut parts, body) = http::Response::from(response).into_parts();
     let mut body = http_body_util::BodyExt::collect(body).await?.to_bytes();
+    let mut error_body = ErrorBody::default();
     if !parts.status.is_success() {
-        body = normalise_error_body(&mut parts.headers, body);
+        (body, error_body) = read_error_body(&mut parts.headers, body);
     }
     let carrier = http::Response::builder().url(url).body(()).expect("an empty response with a URL builds");
     parts.extensions.extend(carrier.into_parts().0.extensions);
-    Ok(Response::from(http::Response::from_parts(parts, body)))
+    Ok((Response::from(http::Response::from_parts(parts, body)), error_body))
 }
 
-/// Keeps the API's JSON error (and notes its message); anything else (HTML from a proxy,
-/// an empty 429) becomes `{}` with the start of the original kept for the error, so the
-/// generated code still yields the status instead of a decoding failure.
-fn normalise_error_body(headers: &mut reqwest::header::HeaderMap, body: Bytes) -> Bytes {
-    if let Ok(serde_json::Value::Object(object)) = serde_json::from_slice::<serde_json::Value>(&body) {
-        let message = ["message", "error_message"]
+/// Takes what an error answer says and leaves `{}` in its place: the generated code then
+/// yields the status (never a decoding failure of an HTML page), and nothing parses the
+/// body a second time.
+fn read_error_body(headers: &mut reqwest::header::HeaderMap, body: Bytes) -> (Bytes, ErrorBody) {
+    let message = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(object)) => ["message", "error_message"]
             .iter()
-            .find_map(|key| object.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
-        call::record(|r| {
-            r.message = message;
-            r.body_excerpt = None;
-        });
-        return body;
-    }
-    let kept = excerpt(&body);
-    call::record(|r| {
-        r.message = None;
-        r.body_excerpt = Some(kept);
-    });
+            .find_map(|key| object.get(*key).and_then(|v| v.as_str()).map(str::to_owned)),
+        _ => None,
+    };
+    let excerpt = message.is_none().then(|| excerpt(&body));
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.remove(reqwest::header::CONTENT_LENGTH);
-    Bytes::from_static(b"{}")
+    (Bytes::from_static(b"{}"), ErrorBody { message, excerpt })
 }
 
+/// Ends the call: the span's figures and the call's record, written once.
 fn finish(
     outcome: reqwest::Result<Response>,
     attempt: u32,
     started: tokio::time::Instant,
+    rate_limit: Option<RateLimit>,
+    error_body: ErrorBody,
 ) -> reqwest::Result<Response> {
     let span = tracing::Span::current();
     span.record("attempt", attempt);
@@ -175,13 +172,13 @@ fn finish(
     if let Some(status) = status {
         span.record("status", status.as_u16());
     }
-    let rate_limit = outcome.as_ref().ok().and_then(|r| RateLimit::from_headers(r.headers()));
-    let link = outcome.as_ref().ok().and_then(|r| crate::pagination::joined_links(r.headers()));
-    call::record(|r: &mut CallRecord| {
-        r.attempts = attempt;
-        r.status = status;
-        r.rate_limit = rate_limit;
-        r.link = link;
+    call::finish(CallRecord {
+        status,
+        attempts: attempt,
+        rate_limit,
+        message: error_body.message,
+        body_excerpt: error_body.excerpt,
+        link: outcome.as_ref().ok().and_then(|r| crate::pagination::joined_links(r.headers())),
     });
     outcome
 }
@@ -193,11 +190,12 @@ mod tests {
     use reqwest::header::HeaderMap;
 
     #[test]
-    fn json_error_bodies_are_kept_and_others_become_an_empty_object() {
+    fn error_bodies_are_read_once_and_become_an_empty_object() {
         let mut headers = HeaderMap::new();
-        let kept = normalise_error_body(&mut headers, Bytes::from_static(br#"{"message":"no"}"#));
-        assert_eq!(&kept[..], br#"{"message":"no"}"#);
-        let replaced = normalise_error_body(&mut headers, Bytes::from_static(b"<html>502</html>"));
+        let (kept, said) = read_error_body(&mut headers, Bytes::from_static(br#"{"message":"no"}"#));
+        assert_eq!((&kept[..], said), (&b"{}"[..], ErrorBody { message: Some("no".into()), excerpt: None }));
+        let (replaced, said) = read_error_body(&mut headers, Bytes::from_static(b"<html>502</html>"));
+        assert_eq!(said.excerpt.as_deref(), Some("<html>502</html>"));
         assert_eq!(&replaced[..], b"{}");
         assert_eq!(headers.get(CONTENT_TYPE).unwrap(), "application/json");
     }
@@ -206,7 +204,7 @@ mod tests {
         #[test]
         fn the_error_normaliser_never_panics_and_always_yields_json(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let mut headers = HeaderMap::new();
-            let body = normalise_error_body(&mut headers, Bytes::from(bytes));
+            let (body, _) = read_error_body(&mut headers, Bytes::from(bytes));
             prop_assert!(serde_json::from_slice::<serde_json::Value>(&body).is_ok());
         }
 

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::call::{CallRecord, Generated};
+use crate::meta::Operation;
 
 /// The most items the API returns per page.
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -42,8 +43,8 @@ pub fn first_page(
 /// not decode, the page is decoded item by item instead: each bad item yields one error
 /// naming its offset, and the stream goes on with the next item and the next page.
 #[doc(hidden)]
-pub fn paginate<'a, T, F, Fut>(
-    operation: &'static str,
+pub(crate) fn paginate<'a, T, F, Fut>(
+    operation: &'static Operation,
     first: Result<PageRequest, String>,
     fetch: F,
 ) -> impl Stream<Item = Result<T, Error>> + Unpin + Send + 'a
@@ -52,31 +53,31 @@ where
     F: Fn(PageRequest) -> Fut + Send + 'a,
     Fut: Future<Output = Generated<Vec<T>>> + Send + 'a,
 {
-    let first = first.map_err(|message| Error::invalid_request(operation, message));
+    let first = first.map_err(|message| Error::invalid_request(operation.id, message));
     stream::try_unfold((fetch, Some(first)), move |(fetch, next)| async move {
         let page = match next {
             None => return Ok(None),
             Some(page) => page?,
         };
-        let items: Vec<Result<T, Error>> = match crate::call::recorded(fetch(page)).await {
+        let items: Vec<Result<T, Error>> = match crate::call::recorded(operation, fetch(page)).await {
             (Ok(response), _) => {
                 let next = next_page(joined_links(response.headers()).as_deref(), page, response.len()).map(Ok);
                 let items: Vec<Result<T, Error>> = response.into_inner().into_iter().map(Ok).collect();
                 return Ok(Some((stream::iter(items), (fetch, next))));
             }
             (Err(progenitor_client::Error::InvalidResponsePayload(body, error)), record) => {
-                match item_by_item(operation, page, &body, &record) {
+                match item_by_item(operation.id, page, &body, &record) {
                     Some(items) => {
                         let next = next_page(record.link.as_deref(), page, items.len()).map(Ok);
                         return Ok(Some((stream::iter(items), (fetch, next))));
                     }
                     None => {
                         let error = progenitor_client::Error::InvalidResponsePayload(body, error);
-                        vec![Err(Error::from_generated(operation, error, record))]
+                        vec![Err(Error::from_generated(operation.id, error, record))]
                     }
                 }
             }
-            (Err(error), record) => vec![Err(Error::from_generated(operation, error, record))],
+            (Err(error), record) => vec![Err(Error::from_generated(operation.id, error, record))],
         };
         // The page itself failed: report it once and end the stream.
         Ok(Some((stream::iter(items), (fetch, None))))

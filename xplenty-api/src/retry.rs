@@ -31,6 +31,16 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Statuses that say "try again": 429 (refused, nothing done), 502, 503, 504 (a proxy or
+/// the service is passing trouble).
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502..=504)
+}
+
+/// When the server names a delay, at least this much of the backoff is kept too, so a
+/// `Retry-After: 0` does not turn retries into a busy loop.
+const BACKOFF_FLOOR_WITH_RETRY_AFTER: Duration = Duration::from_millis(50);
+
 /// Why an attempt is worth repeating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -93,6 +103,12 @@ impl RetryPolicy {
             .build()
     }
 
+    /// The wait before the next attempt: the backoff, or what the server asked for in
+    /// `Retry-After` (and never less than a short floor of the backoff).
+    pub(crate) fn delay(backoff: Duration, retry_after: Option<Duration>) -> Duration {
+        retry_after.map_or(backoff, |asked| asked.max(backoff.min(BACKOFF_FLOOR_WITH_RETRY_AFTER)))
+    }
+
     /// Whether a failure of a call with this method may be sent again.
     pub(crate) fn should_retry(&self, method: &Method, failure: Failure) -> bool {
         let idempotent = matches!(*method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS);
@@ -100,7 +116,7 @@ impl RetryPolicy {
         match failure {
             // 429: the server refused the call without acting on it.
             Failure::Status(StatusCode::TOO_MANY_REQUESTS) => true,
-            Failure::Status(status) => matches!(status.as_u16(), 502..=504) && repeatable,
+            Failure::Status(status) => is_retryable_status(status.as_u16()) && repeatable,
             Failure::Connect => true,
             Failure::Ambiguous => repeatable,
         }
@@ -151,6 +167,15 @@ mod tests {
         assert!(opted_in.should_retry(&post, Failure::Ambiguous));
         assert!(policy.should_retry(&Method::GET, Failure::Status(StatusCode::SERVICE_UNAVAILABLE)));
         assert!(!policy.should_retry(&Method::GET, Failure::Status(StatusCode::INTERNAL_SERVER_ERROR)));
+    }
+
+    #[test]
+    fn retry_after_wins_over_the_backoff_but_zero_keeps_a_floor() {
+        let backoff = Duration::from_secs(2);
+        assert_eq!(RetryPolicy::delay(backoff, None), backoff);
+        assert_eq!(RetryPolicy::delay(backoff, Some(Duration::from_secs(5))), Duration::from_secs(5));
+        assert_eq!(RetryPolicy::delay(backoff, Some(Duration::ZERO)), BACKOFF_FLOOR_WITH_RETRY_AFTER);
+        assert_eq!(RetryPolicy::delay(Duration::from_millis(10), Some(Duration::ZERO)), Duration::from_millis(10));
     }
 
     #[test]

@@ -24,17 +24,21 @@ pub(crate) struct Shared {
     pub(crate) user_agent: Option<HeaderValue>,
     /// Per attempt, set on each request: a caller's client has its own default.
     pub(crate) timeout: std::time::Duration,
-    /// Path of the account base, such as `/acme-analytics/api` (after any path of
-    /// the base URL): the prefix that global operations drop.
-    pub(crate) account_base_path: String,
-    /// Path of the base URL itself, without a trailing slash.
-    pub(crate) root_path: String,
+    /// The base URL without a trailing slash: the base of global operations, which the
+    /// generated code names (account operations use progenitor's `baseurl`, the
+    /// account base).
+    pub(crate) root_url: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) last_rate_limit: LastRateLimit,
     pub(crate) budget: Option<RateBudget>,
 }
 
 impl ClientState {
+    /// The base of global operations (`/user`, `/accounts`, ...), for generated code.
+    pub(crate) fn root_url(&self) -> &str {
+        &self.shared.root_url
+    }
+
     pub fn account_id(&self) -> &str {
         &self.shared.account_id
     }

@@ -277,6 +277,9 @@ fn wrap_builders(
     type_names: &BTreeSet<String>,
 ) -> Result<(), GenError> {
     let by_builder: BTreeMap<String, &Operation> = operations.iter().map(|op| (op.builder_name(), op)).collect();
+    // Each `send` names its row of `OPERATIONS` (sorted by id), settled here.
+    let mut ids: Vec<&str> = operations.iter().map(|op| op.id.as_str()).collect();
+    ids.sort_unstable();
     let mut wrapped = BTreeSet::new();
     for item in module_mut(file, "builder")? {
         let syn::Item::Impl(imp) = item else { continue };
@@ -295,6 +298,7 @@ fn wrap_builders(
                 if let Some(names) = comma_joined.get(&op.id) {
                     crate::query_style::join_in(f, &op.id, names)?;
                 }
+                crate::settle::settle_request(f, op)?;
                 ok_type = Some(success_type(&f.sig.output, &op.id)?);
             }
         }
@@ -302,13 +306,15 @@ fn wrap_builders(
             return Err(GenError::Extras(format!("builder `{builder}` has no `send`")));
         };
         let id = &op.id;
+        let row = ids.binary_search(&id.as_str()).expect("every operation has a row");
+        let operation = quote!(&crate::meta::OPERATIONS[#row]);
         let doc = format!("Sends the request. Errors name the operation (`{id}`).");
         imp.items.push(syn::parse_quote! {
             #[doc = #doc]
             pub async fn send(self) -> ::std::result::Result<#ok_type, crate::Error> {
                 // Boxed so the caller's future holds a pointer, not progenitor's
                 // whole request state (kilobytes, copied on every move).
-                crate::call::send(#id, ::std::boxed::Box::pin(self.send_raw())).await
+                crate::call::send(#operation, ::std::boxed::Box::pin(self.send_raw())).await
             }
         });
         if op.paginated {
@@ -325,7 +331,7 @@ fn wrap_builders(
                     self,
                 ) -> impl ::futures::Stream<Item = ::std::result::Result<types::#item_type, crate::Error>> + Unpin + Send + 'a {
                     let first = crate::pagination::first_page(self.offset.clone(), self.limit.clone());
-                    crate::pagination::paginate(#id, first, move |page| {
+                    crate::pagination::paginate(#operation, first, move |page| {
                         self.clone().offset(page.offset).limit(page.limit).send_raw()
                     })
                 }

@@ -14,6 +14,7 @@ mod load;
 mod model;
 mod normalise;
 mod query_style;
+mod settle;
 mod split;
 mod tolerance;
 mod unions;

@@ -238,10 +238,33 @@ fn extras_stream_all_exists_only_on_paged_lists() {
 
 #[test]
 fn extras_route_global_operations_and_name_errors() {
-    let code = generate(TINY).unwrap().code;
+    let generated = generate(TINY).unwrap();
+    let code = &generated.code;
+    let dense: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     assert!(code.contains(r#"id: "get_user","#) && code.contains("scope: crate::meta::Scope::Global"));
-    assert!(code.contains(r#"crate::call::send("list_clusters""#), "send names its operation");
+    // `OPERATIONS` is sorted by id; each `send` hands over its row.
+    let mut ids: Vec<&str> = generated.operations.iter().map(|o| o.id.as_str()).collect();
+    ids.sort_unstable();
+    let row = ids.iter().position(|id| *id == "list_clusters").unwrap();
+    assert!(
+        dense.contains(&format!("crate::call::send(&crate::meta::OPERATIONS[{row}usize]")),
+        "send hands its row over"
+    );
     assert!(!code.contains("pub fn new(baseurl"), "progenitor's unwrapping constructor is gone");
+}
+
+#[test]
+fn what_every_request_carries_is_settled_at_generation() {
+    let generated = generate(TINY).unwrap();
+    let code = &generated.code;
+    let operations = generated.operations.len();
+    let global = generated.operations.iter().filter(|o| o.scope == xplenty_gen::Scope::Global).count();
+    let dense: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(!code.contains("api-version"), "the version travels in Accept only");
+    assert!(!code.contains(r#"from_static("application/json")"#));
+    assert_eq!(dense.matches("HeaderValue::from_static(crate::meta::ACCEPT_VALUE").count(), operations);
+    assert_eq!(dense.matches("client.inner().root_url()").count(), global, "global calls start at the root");
+    assert_eq!(dense.matches("client.baseurl,").count(), operations - global, "account calls at the account base");
 }
 
 #[test]
