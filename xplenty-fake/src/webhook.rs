@@ -328,6 +328,17 @@ pub(crate) fn observe(state: &mut State) {
     }
 }
 
+/// Deliveries go to loopback over plain HTTP; reqwest still wants a TLS backend, and is
+/// built without a provider of its own. One with no roots is handed over whole, so the
+/// fake installs nothing process-wide.
+fn loopback_tls() -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth()
+}
+
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -337,15 +348,13 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 pub(crate) fn spawn(state: Arc<Mutex<State>>) -> tokio::task::JoinHandle<()> {
     let (sender, mut outbox) = mpsc::unbounded_channel();
     lock(&state).webhooks.outbox = Some(sender);
-    // reqwest is built without a TLS provider of its own; install the workspace's (ring),
-    // unless another is already there.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     tokio::spawn(async move {
         let client = reqwest::Client::builder()
             .no_proxy()
             .timeout(ATTEMPT_TIMEOUT)
+            .tls_backend_preconfigured(loopback_tls())
             .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            .expect("a plain HTTP client for loopback deliveries builds");
         let mut queues: BTreeMap<u64, mpsc::UnboundedSender<Notification>> = BTreeMap::new();
         let mut workers = tokio::task::JoinSet::new();
         let mut tick = tokio::time::interval(TICK);
