@@ -37,6 +37,16 @@ fn snapshots_match_the_generator() {
                 differing.push(name);
             }
         }
+        // The command line's pieces: one per resource, and the root (`cli__*`).
+        let text = std::fs::read_to_string(root().join("spec/xplenty.yaml")).unwrap();
+        for piece in xplenty_gen::generate_cli(&text).unwrap_or_else(|e| panic!("{e}")).pieces() {
+            let name = piece.snapshot_name();
+            assert!(expected.insert(name.clone()), "two pieces are named {name}");
+            let outcome = std::panic::catch_unwind(|| insta::assert_snapshot!(name.as_str(), piece.code));
+            if outcome.is_err() {
+                differing.push(name);
+            }
+        }
     });
     let mut orphans = Vec::new();
     for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -73,7 +83,7 @@ fn packaged_spec_copies_are_current() {
     // The packages build from their own copy (so the published crate holds it);
     // `cargo xtask regen` writes them.
     let spec = std::fs::read(root().join("spec/xplenty.yaml")).unwrap();
-    for copy in ["xplenty-api/spec/xplenty.yaml", "xplenty-fake/spec/xplenty.yaml"] {
+    for copy in ["xplenty-api/spec/xplenty.yaml", "xplenty-fake/spec/xplenty.yaml", "xplenty-cli/spec/xplenty.yaml"] {
         let path = root().join(copy);
         if regen() {
             std::fs::write(&path, &spec).unwrap();

@@ -6,6 +6,7 @@
 //! vendor media type, run progenitor, add the extras progenitor cannot emit, format.
 
 mod check;
+mod cli;
 mod endpoints;
 mod error;
 mod extras;
@@ -22,6 +23,7 @@ mod unions;
 use std::time::{Duration, Instant};
 
 pub use check::{Problem, check};
+pub use cli::{ACTION_OVERRIDES, CliCommand, CliPiece, GeneratedCli, action_name, generate_cli};
 pub use endpoints::endpoint_table;
 pub use error::GenError;
 pub use json_schema::to_json_schema;

@@ -41,7 +41,8 @@ enum Mode {
 
 /// The packages that build from the spec, each from its own copy so that the published
 /// package holds it; `spec/xplenty.yaml` stays the one file maintainers edit.
-const SPEC_COPIES: &[&str] = &["xplenty-api/spec/xplenty.yaml", "xplenty-fake/spec/xplenty.yaml"];
+const SPEC_COPIES: &[&str] =
+    &["xplenty-api/spec/xplenty.yaml", "xplenty-fake/spec/xplenty.yaml", "xplenty-cli/spec/xplenty.yaml"];
 
 /// Writes (regen) or compares (check) the byte-identical copies of `spec/xplenty.yaml`.
 fn spec_copies(mode: &Mode) -> Result<(), String> {

@@ -1,0 +1,21 @@
+//! Generates the command tree from `spec/xplenty.yaml` (this package's copy of the
+//! workspace spec, written by `cargo xtask regen`) into `OUT_DIR`, through the function
+//! the snapshot tests use.
+
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let spec = manifest.join("spec/xplenty.yaml");
+    println!("cargo::rerun-if-changed={}", spec.display());
+    let text = std::fs::read_to_string(&spec).unwrap_or_else(|e| panic!("cannot read {}: {e}", spec.display()));
+    let generated = match xplenty_gen::generate_cli(&text) {
+        Ok(generated) => generated,
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+    };
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("cli.rs");
+    std::fs::write(&out, generated.code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+}

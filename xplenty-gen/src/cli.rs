@@ -1,0 +1,745 @@
+//! The `xplenty` command line, a target of the same model as the client.
+//!
+//! Every operation becomes `xplenty <resource> <action>`: the resource is the
+//! operation's tag, the action its id with the resource noun taken out
+//! (`list_clusters` -> `clusters list`, `get_job_log` -> `jobs log`), or the
+//! [override](ACTION_OVERRIDES) where that reads oddly. Path parameters are positional,
+//! query parameters and the top-level fields of an object body are flags, `--body` takes
+//! a whole body. The generated code calls the typed client: each flag's text is turned
+//! into a JSON value after the schema's type and deserialised into the setter's Rust type,
+//! which is read from the builder progenitor generated, so a mismatch fails generation.
+//!
+//! The generated code calls a small hand-written runtime in the CLI crate, `crate::rt`:
+//! `Kind`, `Field`, `Ctx`, `Outcome`, `optional`, `required`, `body`, `from_json`,
+//! `max_items`, `print`, `print_list`, `print_empty`, `global_args`, `job_wait_args` and
+//! `after_run_job`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::{ToKebabCase, ToSnakeCase};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+use syn::visit_mut::VisitMut;
+
+use crate::{GenError, Operation, SuccessBody};
+
+/// Actions whose derived name reads oddly: operation id -> action.
+pub const ACTION_OVERRIDES: &[(&str, &str)] = &[
+    // "terminate" is what the API calls stopping a job; people say stop.
+    ("terminate_job", "stop"),
+    ("get_connection_type_help", "type-help"),
+    ("test_new_connection", "test-new"),
+    ("list_public_keys", "keys"),
+    ("create_public_key", "add-key"),
+    ("search_public_keys", "search-keys"),
+    ("get_public_key", "key"),
+    ("delete_public_key", "delete-key"),
+    ("get_public_keys_help", "keys-help"),
+    ("validate_package_sync", "validate-now"),
+];
+
+/// Commands the CLI adds by hand next to the generated ones; no operation may take them.
+pub const RESERVED: &[(&str, &str)] = &[("clusters", "wait")];
+
+/// Resources the CLI adds by hand.
+pub const RESERVED_RESOURCES: &[&str] = &["completions"];
+
+/// Flags every command has (see `crate::rt::global_args` of the CLI).
+pub const GLOBAL_FLAGS: &[&str] = &["account", "api-key", "base-url", "output", "fake", "help"];
+
+/// Flags that `jobs run` adds for `--wait` (see `crate::rt::job_wait_args`).
+const JOB_WAIT_FLAGS: &[&str] = &["wait", "timeout", "poll"];
+
+/// Visible aliases of body fields: field name -> alias.
+const FIELD_ALIASES: &[(&str, &str)] = &[("variables", "var")];
+
+/// One generated command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliCommand {
+    pub resource: String,
+    pub action: String,
+    pub operation: String,
+}
+
+/// One reviewable piece of the generated CLI: one per resource, and the root.
+#[derive(Debug, Clone)]
+pub struct CliPiece {
+    /// The resource (tag), or `root`.
+    pub name: String,
+    pub code: String,
+}
+
+impl CliPiece {
+    /// `cli__clusters`, `cli__root`.
+    pub fn snapshot_name(&self) -> String {
+        format!("cli__{}", self.name)
+    }
+}
+
+/// What [`generate_cli`] produced.
+#[derive(Debug, Clone)]
+pub struct GeneratedCli {
+    /// The formatted code, written to `OUT_DIR` by the CLI's `build.rs`.
+    pub code: String,
+    /// Every command, in spec order.
+    pub commands: Vec<CliCommand>,
+    pieces: Vec<CliPiece>,
+}
+
+impl GeneratedCli {
+    /// The generated code cut into one piece per resource, plus the root.
+    pub fn pieces(&self) -> Vec<CliPiece> {
+        self.pieces.clone()
+    }
+}
+
+/// Derives the action of an operation: its id without the resource noun (plural or
+/// singular), a leading `get_`/`list_` dropped when something is left after it, in
+/// kebab-case; [`ACTION_OVERRIDES`] first.
+pub fn action_name(resource: &str, operation_id: &str) -> String {
+    if let Some((_, action)) = ACTION_OVERRIDES.iter().find(|(id, _)| *id == operation_id) {
+        return (*action).to_owned();
+    }
+    let nouns = [resource.to_owned(), singular(resource)];
+    let words: Vec<&str> = operation_id.split('_').filter(|w| !nouns.iter().any(|n| n == w)).collect();
+    let words = match words.as_slice() {
+        [verb, rest @ ..] if (*verb == "get" || *verb == "list") && !rest.is_empty() => rest.to_vec(),
+        _ => words,
+    };
+    words.join("-")
+}
+
+fn singular(plural: &str) -> String {
+    if let Some(stem) = plural.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if let Some(stem) = plural.strip_suffix('s') {
+        stem.to_owned()
+    } else {
+        plural.to_owned()
+    }
+}
+
+/// The kind of value a flag carries, after the schema's type.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    String(Vec<String>),
+    Integer,
+    Number,
+    Boolean,
+    Array(Box<Kind>),
+    /// An object of free keys: `--flag key=value`, repeated.
+    Map,
+    /// Anything else: the flag's text is JSON.
+    Json,
+}
+
+impl Kind {
+    fn tokens(&self) -> TokenStream {
+        match self {
+            Kind::String(_) => quote!(crate::rt::Kind::String),
+            Kind::Integer => quote!(crate::rt::Kind::Integer),
+            Kind::Number => quote!(crate::rt::Kind::Number),
+            Kind::Boolean => quote!(crate::rt::Kind::Boolean),
+            Kind::Array(inner) => {
+                let inner = inner.tokens();
+                quote!(crate::rt::Kind::Array(&#inner))
+            }
+            Kind::Map => quote!(crate::rt::Kind::Map),
+            Kind::Json => quote!(crate::rt::Kind::Json),
+        }
+    }
+
+    fn many(&self) -> bool {
+        matches!(self, Kind::Array(_) | Kind::Map)
+    }
+
+    fn values(&self) -> &[String] {
+        match self {
+            Kind::String(values) => values,
+            Kind::Array(inner) => inner.values(),
+            _ => &[],
+        }
+    }
+
+    fn value_name(&self) -> &'static str {
+        match self {
+            Kind::String(_) => "TEXT",
+            Kind::Integer => "N",
+            Kind::Number => "NUMBER",
+            Kind::Boolean => "true|false",
+            Kind::Array(_) => "VALUE",
+            Kind::Map => "KEY=VALUE",
+            Kind::Json => "JSON",
+        }
+    }
+}
+
+/// A parameter or body field, as the CLI sees it.
+#[derive(Debug, Clone)]
+struct Input {
+    /// As on the wire.
+    name: String,
+    /// The clap id and long flag.
+    flag: String,
+    aliases: Vec<String>,
+    kind: Kind,
+    required: bool,
+    help: Option<String>,
+    long_help: Option<String>,
+}
+
+fn resolve<'a>(raw: &'a Value, mut value: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else { break };
+        let Some(pointer) = reference.strip_prefix('#') else { break };
+        match raw.pointer(pointer) {
+            Some(target) => value = target,
+            None => break,
+        }
+    }
+    value
+}
+
+fn kind_of(raw: &Value, schema: &Value) -> Kind {
+    let schema = resolve(raw, schema);
+    if let Some([only]) = schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+        return kind_of(raw, only);
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => Kind::String(
+            schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(|values| values.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default(),
+        ),
+        Some("integer") => Kind::Integer,
+        Some("number") => Kind::Number,
+        Some("boolean") => Kind::Boolean,
+        Some("array") => match schema.get("items").map(|items| kind_of(raw, items)) {
+            Some(inner @ (Kind::String(_) | Kind::Integer | Kind::Number | Kind::Boolean)) => {
+                Kind::Array(Box::new(inner))
+            }
+            _ => Kind::Json,
+        },
+        Some("object") if schema.get("properties").is_none() && schema.get("additionalProperties").is_some() => {
+            let value_kind = schema.get("additionalProperties").map(|v| kind_of(raw, v));
+            if matches!(value_kind, Some(Kind::String(_))) { Kind::Map } else { Kind::Json }
+        }
+        _ => Kind::Json,
+    }
+}
+
+/// The first sentence of a description, for short help.
+fn short_help(description: Option<&str>) -> Option<String> {
+    let text = description?.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = match text.find(". ") {
+        Some(end) => &text[..=end],
+        None => text.as_str(),
+    };
+    Some(first.trim_end_matches('.').to_owned()).filter(|s| !s.is_empty())
+}
+
+fn long_help(description: Option<&str>) -> Option<String> {
+    let text = description?.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The raw operation object of `operation`.
+fn raw_operation<'a>(raw: &'a Value, operation: &Operation) -> Option<(&'a Value, &'a Value)> {
+    let item = raw.get("paths")?.get(&operation.path)?;
+    Some((item, item.get(operation.method.to_lowercase())?))
+}
+
+struct Parameters {
+    path: Vec<Input>,
+    query: Vec<Input>,
+}
+
+fn parameters(raw: &Value, operation: &Operation) -> Result<Parameters, GenError> {
+    let (item, op) = raw_operation(raw, operation)
+        .ok_or_else(|| GenError::Extras(format!("{}: operation not found in the raw spec", operation.id)))?;
+    let mut path = Vec::new();
+    let mut query = Vec::new();
+    let listed = op.get("parameters").and_then(Value::as_array).into_iter().flatten();
+    let inherited = item.get("parameters").and_then(Value::as_array).into_iter().flatten();
+    for parameter in listed.chain(inherited) {
+        let parameter = resolve(raw, parameter);
+        let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let description = parameter.get("description").and_then(Value::as_str);
+        let input = Input {
+            flag: name.to_kebab_case(),
+            name: name.clone(),
+            aliases: Vec::new(),
+            kind: parameter.get("schema").map(|s| kind_of(raw, s)).unwrap_or(Kind::Json),
+            required: parameter.get("required").and_then(Value::as_bool).unwrap_or(false),
+            help: short_help(description),
+            long_help: long_help(description),
+        };
+        match parameter.get("in").and_then(Value::as_str) {
+            Some("path") => path.push(input),
+            Some("query") => query.push(input),
+            _ => {}
+        }
+    }
+    // Positional in the order the path names them.
+    path.sort_by_key(|p| operation.path.find(&format!("{{{}}}", p.name)).unwrap_or(usize::MAX));
+    Ok(Parameters { path, query })
+}
+
+/// The top-level fields of an object body; none for other shapes (they take `--body`).
+fn body_fields(raw: &Value, schema_name: &str) -> Vec<Input> {
+    let Some(schema) = raw.pointer(&format!("/components/schemas/{schema_name}")) else { return Vec::new() };
+    let schema = resolve(raw, schema);
+    let required: BTreeSet<&str> =
+        schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else { return Vec::new() };
+    properties
+        .iter()
+        .filter(|(_, property)| resolve(raw, property).get("readOnly").and_then(Value::as_bool) != Some(true))
+        .map(|(name, property)| {
+            let description = property
+                .get("description")
+                .and_then(Value::as_str)
+                .or_else(|| resolve(raw, property).get("description").and_then(Value::as_str));
+            let mut aliases = Vec::new();
+            if let Some(stem) = name.strip_suffix("_id") {
+                aliases.push(stem.to_kebab_case());
+            }
+            aliases
+                .extend(FIELD_ALIASES.iter().filter(|(field, _)| field == name).map(|(_, alias)| (*alias).to_owned()));
+            Input {
+                name: name.clone(),
+                flag: name.to_kebab_case(),
+                aliases,
+                kind: kind_of(raw, property),
+                required: required.contains(name.as_str()),
+                help: short_help(description),
+                long_help: long_help(description),
+            }
+        })
+        .collect()
+}
+
+/// The builder fields progenitor generated, per builder: field name -> the setter's
+/// value type (the field's `Result<Option<T>, String>` without the wrappers).
+fn builder_fields(code: &str) -> Result<BTreeMap<String, BTreeMap<String, syn::Type>>, GenError> {
+    let file = syn::parse_file(code).map_err(|e| GenError::Extras(format!("cannot parse the client: {e}")))?;
+    let mut out = BTreeMap::new();
+    let builder = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|c| &c.1),
+        _ => None,
+    });
+    for item in builder.into_iter().flatten() {
+        let syn::Item::Struct(s) = item else { continue };
+        let mut fields = BTreeMap::new();
+        for field in &s.fields {
+            let Some(ident) = &field.ident else { continue };
+            let Some(ty) = generic_argument(&field.ty, "Result") else { continue };
+            let ty = generic_argument(&ty, "Option").unwrap_or(ty);
+            fields.insert(ident.to_string(), public_paths(ty));
+        }
+        out.insert(s.ident.to_string(), fields);
+    }
+    Ok(out)
+}
+
+/// The first type argument of `Wrapper<T, ..>`.
+fn generic_argument(ty: &syn::Type, wrapper: &str) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// Rewrites `crate::types::X` and `types::X` to `::xplenty_api::types::X`.
+fn public_paths(mut ty: syn::Type) -> syn::Type {
+    struct Rewrite;
+    impl VisitMut for Rewrite {
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            let first = path.segments.first().map(|s| s.ident.to_string());
+            let second = path.segments.iter().nth(1).map(|s| s.ident.to_string());
+            match (first.as_deref(), second.as_deref(), path.leading_colon.is_some()) {
+                (Some("crate" | "super"), Some("types"), false) => {
+                    path.segments[0].ident = format_ident!("xplenty_api");
+                    path.leading_colon = Some(Default::default());
+                }
+                (Some("types"), _, false) => {
+                    path.segments.insert(0, syn::PathSegment::from(format_ident!("xplenty_api")));
+                    path.leading_colon = Some(Default::default());
+                }
+                _ => {}
+            }
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+    }
+    Rewrite.visit_type_mut(&mut ty);
+    ty
+}
+
+fn arg_tokens(input: &Input, positional: bool) -> TokenStream {
+    let id = &input.flag;
+    let mut arg = quote!(::clap::Arg::new(#id));
+    if positional {
+        let value_name = input.name.to_uppercase();
+        arg = quote!(#arg.value_name(#value_name).required(true));
+    } else {
+        let value_name = input.kind.value_name();
+        arg = quote!(#arg.long(#id).value_name(#value_name));
+        for alias in &input.aliases {
+            arg = quote!(#arg.visible_alias(#alias));
+        }
+    }
+    if let Some(help) = &input.help {
+        arg = quote!(#arg.help(#help));
+    }
+    if let Some(long) = input.long_help.as_ref().filter(|l| Some(*l) != input.help.as_ref()) {
+        arg = quote!(#arg.long_help(#long));
+    }
+    if input.kind.many() {
+        arg = quote!(#arg.action(::clap::ArgAction::Append));
+        if matches!(input.kind, Kind::Array(_)) {
+            arg = quote!(#arg.value_delimiter(','));
+        }
+    }
+    let values = input.kind.values();
+    if !values.is_empty() {
+        arg = quote!(#arg.value_parser(::clap::builder::PossibleValuesParser::new([#(#values),*])));
+    }
+    arg
+}
+
+struct Generated {
+    command: TokenStream,
+    function: TokenStream,
+    action: String,
+    function_name: syn::Ident,
+}
+
+fn operation_code(
+    raw: &Value,
+    operation: &Operation,
+    action: &str,
+    fields: &BTreeMap<String, BTreeMap<String, syn::Type>>,
+) -> Result<Generated, GenError> {
+    let err = |message: String| GenError::Extras(format!("cli: {}: {message}", operation.id));
+    let builder = operation.builder_name();
+    let builder_fields = fields.get(&builder).ok_or_else(|| err(format!("progenitor emitted no builder {builder}")))?;
+    let setter = |name: &str| -> Result<(syn::Ident, &syn::Type), GenError> {
+        let snake = name.to_snake_case();
+        [snake.clone(), format!("{snake}_")]
+            .into_iter()
+            .find_map(|field| builder_fields.get(&field).map(|ty| (format_ident!("{field}"), ty)))
+            .ok_or_else(|| err(format!("builder {builder} has no setter for parameter `{name}`")))
+    };
+    let parameters = parameters(raw, operation)?;
+    let body = operation.request_body.as_deref().map(|schema| (schema, body_fields(raw, schema)));
+
+    let mut taken: BTreeSet<String> = GLOBAL_FLAGS.iter().map(|f| (*f).to_owned()).collect();
+    if operation.id == "run_job" {
+        taken.extend(JOB_WAIT_FLAGS.iter().map(|f| (*f).to_owned()));
+    }
+    let mut take = |name: &str| -> Result<(), GenError> {
+        if taken.insert(name.to_owned()) { Ok(()) } else { Err(err(format!("two flags are named --{name}"))) }
+    };
+    if operation.paginated {
+        take("limit")?;
+    }
+    if body.is_some() {
+        take("body")?;
+    }
+
+    let mut args = Vec::new();
+    let mut statements = Vec::new();
+    for input in &parameters.path {
+        // Its id is taken too: a body field of the same name becomes `--field-<name>`.
+        take(&input.flag)?;
+        args.push(arg_tokens(input, true));
+        let (setter, ty) = setter(&input.name)?;
+        let (id, kind) = (&input.flag, input.kind.tokens());
+        statements.push(quote! {
+            call = call.#setter(crate::rt::required::<#ty>(m, #id, &#kind)?);
+        });
+    }
+    for input in &parameters.query {
+        // Paged lists take `--limit` as the number of items to show, over every page.
+        if operation.paginated && input.name == "limit" {
+            continue;
+        }
+        take(&input.flag)?;
+        args.push(arg_tokens(input, false));
+        let (setter, ty) = setter(&input.name)?;
+        let (id, kind) = (&input.flag, input.kind.tokens());
+        if input.required
+            && let Some(a) = args.last_mut()
+        {
+            *a = quote!(#a.required(true));
+        }
+        statements.push(quote! {
+            if let Some(value) = crate::rt::optional::<#ty>(m, #id, &#kind)? {
+                call = call.#setter(value);
+            }
+        });
+    }
+    if let Some((schema, body_fields)) = &body {
+        let body_type = format_ident!("{schema}");
+        let mut field_tokens = Vec::new();
+        // Flags first, so an alias never shadows a flag; an alias already taken is dropped.
+        // A field whose flag is taken (a `body` field, say) is `--field-<name>`.
+        let mut body_fields = body_fields.clone();
+        for input in &mut body_fields {
+            if take(&input.flag).is_err() {
+                input.flag = format!("field-{}", input.flag);
+                take(&input.flag)?;
+            }
+        }
+        for input in &body_fields {
+            let mut input = input.clone();
+            input.aliases.retain(|alias| take(alias).is_ok());
+            let input = &input;
+            args.push(arg_tokens(input, false));
+            let (name, id, kind) = (&input.name, &input.flag, input.kind.tokens());
+            field_tokens.push(quote!(crate::rt::Field { name: #name, id: #id, kind: #kind }));
+        }
+        args.push(quote! {
+            ::clap::Arg::new("body")
+                .long("body")
+                .value_name("@FILE|-|JSON")
+                .help("The whole body as JSON: inline, @file.json, or - for standard input; flags override its fields")
+        });
+        statements.push(quote! {
+            let body = crate::rt::body(m, &[#(#field_tokens),*])?;
+            call = call.body(crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body")?);
+        });
+    }
+
+    let id = &operation.id;
+    let method = format_ident!("{}", operation.id);
+    let resource = &operation.tag;
+    let send = if operation.paginated {
+        let (limit_setter, limit_ty) = setter("limit")?;
+        args.push(quote! {
+            ::clap::Arg::new("limit")
+                .long("limit")
+                .value_name("N")
+                .value_parser(::clap::value_parser!(u64))
+                .help("Stop after N items (every page is read by default)")
+        });
+        quote! {
+            let max = crate::rt::max_items(m);
+            if let Some(page) = max.map(|n| n.clamp(1, 100)) {
+                call = call.#limit_setter(crate::rt::from_json::<#limit_ty>(::serde_json::json!(page), "--limit")?);
+            }
+            crate::rt::print_list(ctx, #resource, call.stream_all(), max).await
+        }
+    } else if operation.id == "run_job" {
+        quote! {
+            let response = call.send().await?;
+            crate::rt::after_run_job(client, m, ctx, response.into_inner()).await
+        }
+    } else if operation.success == SuccessBody::Empty {
+        quote! {
+            call.send().await?;
+            crate::rt::print_empty(ctx, #id)
+        }
+    } else {
+        quote! {
+            let response = call.send().await?;
+            crate::rt::print(ctx, #resource, &*response)
+        }
+    };
+    let uses_m = !statements.is_empty() || operation.paginated || operation.id == "run_job";
+    let m = if uses_m { quote!(m) } else { quote!(_m) };
+    let call_mut = if statements.is_empty() && !operation.paginated { quote!(call) } else { quote!(mut call) };
+
+    let summary = &operation.summary;
+    let description = raw_operation(raw, operation).and_then(|(_, op)| op.get("description")).and_then(Value::as_str);
+    let mut command = quote!(::clap::Command::new(#action).about(#summary));
+    if let Some(long) = long_help(description) {
+        let long = format!("{summary}.\n\n{long}\n\nCalls `{id}` ({} {}).", operation.method, operation.path);
+        command = quote!(#command.long_about(#long));
+    }
+    let args_tokens = args.iter().map(|a| quote!(.arg(#a)));
+    let extra = (operation.id == "run_job").then(|| quote!(.args(crate::rt::job_wait_args())));
+    let command = quote!(#command #(#args_tokens)* #extra);
+    let function_name = format_ident!("run_{}", operation.id);
+    let doc = format!("`xplenty {resource} {action}`: calls `{id}`.");
+    let function = quote! {
+        #[doc = #doc]
+        async fn #function_name(
+            client: &::xplenty_api::Client,
+            #m: &::clap::ArgMatches,
+            ctx: &crate::rt::Ctx,
+        ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
+            let #call_mut = client.#method();
+            #(#statements)*
+            #send
+        }
+    };
+    Ok(Generated { command, function, action: action.to_owned(), function_name })
+}
+
+/// Generates the `xplenty` command line from the text of the spec.
+pub fn generate_cli(text: &str) -> Result<GeneratedCli, GenError> {
+    let spec = crate::load(text)?;
+    let problems = crate::check(&spec);
+    if !problems.is_empty() {
+        return Err(GenError::Spec(problems));
+    }
+    let operations = crate::operations(&spec.document);
+    let client = crate::generate(text)?;
+    let fields = builder_fields(&client.code)?;
+    let raw = &spec.raw;
+
+    // Resources in the order the spec lists its tags.
+    let tags: Vec<(String, Option<String>)> = raw
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            Some((t.get("name")?.as_str()?.to_owned(), t.get("description").and_then(Value::as_str).map(str::to_owned)))
+        })
+        .collect();
+
+    let mut commands = Vec::new();
+    let mut seen: BTreeMap<(String, String), String> =
+        RESERVED.iter().map(|(r, a)| (((*r).to_owned(), (*a).to_owned()), "the CLI itself".to_owned())).collect();
+    let mut problems = Vec::new();
+    for operation in &operations {
+        let action = action_name(&operation.tag, &operation.id);
+        if action.is_empty() || !action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            problems.push(format!("{}: derived action `{action}` is not a kebab-case word", operation.id));
+        }
+        if RESERVED_RESOURCES.contains(&operation.tag.as_str()) {
+            problems.push(format!("{}: tag `{}` is a command of the CLI itself", operation.id, operation.tag));
+        }
+        if let Some(other) = seen.insert((operation.tag.clone(), action.clone()), operation.id.clone()) {
+            problems.push(format!(
+                "{}: `{} {action}` is taken by {other}; add an override to ACTION_OVERRIDES",
+                operation.id, operation.tag
+            ));
+        }
+        commands.push(CliCommand { resource: operation.tag.clone(), action, operation: operation.id.clone() });
+    }
+    for (id, _) in ACTION_OVERRIDES {
+        if !operations.iter().any(|o| o.id == *id) {
+            problems.push(format!("ACTION_OVERRIDES names `{id}`, which is no operation"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(GenError::Extras(format!("cli: {}", problems.join("; "))));
+    }
+
+    let mut pieces = Vec::new();
+    let mut all_items: Vec<TokenStream> = Vec::new();
+    let mut resource_commands = Vec::new();
+    let mut resource_arms = Vec::new();
+    for (tag, description) in &tags {
+        let ops: Vec<(&Operation, &CliCommand)> =
+            operations.iter().zip(&commands).filter(|(o, _)| &o.tag == tag).collect();
+        if ops.is_empty() {
+            continue;
+        }
+        let mut subcommands = Vec::new();
+        let mut arms = Vec::new();
+        let mut functions = Vec::new();
+        for (operation, command) in ops {
+            let generated = operation_code(raw, operation, &command.action, &fields)?;
+            subcommands.push(generated.command);
+            let (action, function) = (&generated.action, &generated.function_name);
+            arms.push(quote!(Some((#action, m)) => ::std::boxed::Box::pin(#function(client, m, ctx)).await,));
+            functions.push(generated.function);
+        }
+        let snake = tag.to_snake_case();
+        let command_fn = format_ident!("{snake}_command");
+        let dispatch_fn = format_ident!("dispatch_{snake}");
+        let about = description.clone().unwrap_or_else(|| tag.clone());
+        let (command_doc, dispatch_doc) =
+            (format!("`xplenty {tag}`: its actions."), format!("Runs an action of `xplenty {tag}`."));
+        let items = quote! {
+            #[doc = #command_doc]
+            fn #command_fn() -> ::clap::Command {
+                ::clap::Command::new(#tag)
+                    .about(#about)
+                    .subcommand_required(true)
+                    .arg_required_else_help(true)
+                    // `help` may be an action (`clusters help`); `--help` stays.
+                    .disable_help_subcommand(true)
+                    #(.subcommand(#subcommands))*
+            }
+            #[doc = #dispatch_doc]
+            async fn #dispatch_fn(
+                client: &::xplenty_api::Client,
+                matches: &::clap::ArgMatches,
+                ctx: &crate::rt::Ctx,
+            ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
+                match matches.subcommand() {
+                    #(#arms)*
+                    other => Err(crate::rt::CliError::unknown(#tag, other.map(|(name, _)| name))),
+                }
+            }
+            #(#functions)*
+        };
+        pieces.push(CliPiece { name: tag.clone(), code: render(items.clone())? });
+        all_items.push(items);
+        resource_commands.push(quote!(.subcommand(#command_fn())));
+        resource_arms.push(quote!(Some((#tag, m)) => #dispatch_fn(client, m, ctx).await,));
+    }
+    let untagged: Vec<&str> =
+        operations.iter().filter(|o| !tags.iter().any(|(t, _)| *t == o.tag)).map(|o| o.id.as_str()).collect();
+    if !untagged.is_empty() {
+        return Err(GenError::Extras(format!("cli: operations with a tag the spec does not list: {untagged:?}")));
+    }
+    let title = raw.pointer("/info/title").and_then(Value::as_str).unwrap_or("Xplenty API");
+    let about = format!("The command line of the {title}, generated from its OpenAPI description");
+    let table_resource = commands.iter().map(|c| c.resource.as_str());
+    let table_action = commands.iter().map(|c| c.action.as_str());
+    let table_operation = commands.iter().map(|c| c.operation.as_str());
+    let root = quote! {
+        /// The command tree generated from the spec: `xplenty <resource> <action>`.
+        pub fn command() -> ::clap::Command {
+            ::clap::Command::new("xplenty")
+                .about(#about)
+                .subcommand_required(true)
+                .arg_required_else_help(true)
+                .args(crate::rt::global_args())
+                #(#resource_commands)*
+        }
+        /// Runs the generated command `matches` names.
+        pub async fn dispatch(
+            client: &::xplenty_api::Client,
+            matches: &::clap::ArgMatches,
+            ctx: &crate::rt::Ctx,
+        ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
+            match matches.subcommand() {
+                #(#resource_arms)*
+                other => Err(crate::rt::CliError::unknown("xplenty", other.map(|(name, _)| name))),
+            }
+        }
+        /// Every generated command: resource, action, operation id.
+        pub const COMMANDS: &[(&str, &str, &str)] = &[
+            #((#table_resource, #table_action, #table_operation)),*
+        ];
+    };
+    pieces.insert(0, CliPiece { name: "root".to_owned(), code: render(root.clone())? });
+    all_items.insert(0, root);
+    let code = format!(
+        "// Generated by xplenty-gen (cli) from spec/xplenty.yaml; do not edit.\n{}",
+        render(quote!(#(#all_items)*))?
+    );
+    Ok(GeneratedCli { code, commands, pieces })
+}
+
+fn render(tokens: TokenStream) -> Result<String, GenError> {
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| GenError::Extras(format!("cli: generated code does not parse: {e}")))?;
+    Ok(prettyplease::unparse(&file).replace("\r\n", "\n"))
+}
