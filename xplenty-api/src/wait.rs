@@ -73,15 +73,42 @@ pub trait Waitable: sealed::Sealed + Clone + Send + Sync + Sized + 'static {
     fn is_dead_end(status: &Self::Status, target: &Self::Status) -> bool;
     #[doc(hidden)]
     fn fetch(client: &Client, id: u64) -> impl Future<Output = Result<Self, Error>> + Send + '_;
-    /// One page of the most recently updated items, to serve many waits at once.
+    /// The items of `ids` among the most recently updated, to serve many waits at once:
+    /// pages are read until every id is found, at most one page more than `ids` fill.
     #[doc(hidden)]
-    fn list(client: &Client) -> impl Future<Output = Result<Vec<Self>, Error>> + Send + '_;
+    fn list<'a>(client: &'a Client, ids: &'a [u64]) -> impl Future<Output = Listed<Self>> + Send + 'a;
     #[doc(hidden)]
     fn hubs() -> &'static Registry<Self>;
 }
 
 /// Items a shared poll asks for in one list call: the API's maximum page.
 const LIST_LIMIT: u64 = 100;
+
+/// The listed items of `ids`; stops when all are found, after one page more than they
+/// fill, or at an error (the missing ones are then read one by one).
+async fn collect_listed<T: Waitable>(items: impl Stream<Item = Result<T, Error>> + Unpin, ids: &[u64]) -> Listed<T> {
+    let most = (ids.len() / LIST_LIMIT as usize + 1) * LIST_LIMIT as usize;
+    let mut items = items.take(most);
+    let mut found = Vec::new();
+    while let Some(item) = items.next().await {
+        let Ok(item) = item else { return Listed { found, failed: true } };
+        if ids.contains(&item.id()) {
+            found.push(item);
+            if found.len() == ids.len() {
+                break;
+            }
+        }
+    }
+    Listed { found, failed: false }
+}
+
+/// What a shared list poll found, and whether a page failed.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Listed<T> {
+    found: Vec<T>,
+    failed: bool,
+}
 
 impl Waitable for Job {
     type Status = JobStatus;
@@ -107,15 +134,14 @@ impl Waitable for Job {
     async fn fetch(client: &Client, id: u64) -> Result<Self, Error> {
         Ok(client.get_job().job_id(id).send().await?.into_inner())
     }
-    async fn list(client: &Client) -> Result<Vec<Self>, Error> {
-        let page = client
+    async fn list<'a>(client: &'a Client, ids: &'a [u64]) -> Listed<Self> {
+        let items = client
             .list_jobs()
             .limit(LIST_LIMIT)
             .sort(crate::types::JobSort::Updated)
             .direction(crate::types::SortDirection::Desc)
-            .send()
-            .await?;
-        Ok(page.into_inner())
+            .stream_all();
+        collect_listed(items, ids).await
     }
     fn hubs() -> &'static Registry<Self> {
         static HUBS: Registry<Job> = Registry::new();
@@ -147,15 +173,14 @@ impl Waitable for Cluster {
     async fn fetch(client: &Client, id: u64) -> Result<Self, Error> {
         Ok(client.get_cluster().cluster_id(id).send().await?.into_inner())
     }
-    async fn list(client: &Client) -> Result<Vec<Self>, Error> {
-        let page = client
+    async fn list<'a>(client: &'a Client, ids: &'a [u64]) -> Listed<Self> {
+        let items = client
             .list_clusters()
             .limit(LIST_LIMIT)
             .sort(crate::types::ClusterSort::Updated)
             .direction(crate::types::SortDirection::Desc)
-            .send()
-            .await?;
-        Ok(page.into_inner())
+            .stream_all();
+        collect_listed(items, ids).await
     }
     fn hubs() -> &'static Registry<Self> {
         static HUBS: Registry<Cluster> = Registry::new();
@@ -474,6 +499,9 @@ impl<T: Waitable> Drop for Seat<T> {
     }
 }
 
+/// GETs a shared poll sends at once for items the list did not show.
+const GETS_AT_ONCE: usize = 8;
+
 /// How much longer than asked polls are spaced when the rate budget runs low.
 fn stretch(client: &Client) -> u32 {
     match client.rate_limit() {
@@ -498,6 +526,7 @@ async fn poll_shared<T: Waitable>(client: Client, hub: Arc<Hub<T>>) {
     for _ in 0..4 {
         tokio::task::yield_now().await;
     }
+    let mut list_failures = 0_u32;
     loop {
         let ids: Vec<u64> = {
             let mut state = lock(&hub.state);
@@ -513,20 +542,28 @@ async fn poll_shared<T: Waitable>(client: Client, hub: Arc<Hub<T>>) {
         };
         let polled = tokio::time::Instant::now();
         let mut found: HashMap<u64, Result<T, Error>> = HashMap::new();
-        if ids.len() > 1
-            && let Ok(items) = T::list(&client).await
-        {
-            for item in items {
-                if ids.contains(&item.id()) {
-                    found.insert(item.id(), Ok(item));
-                }
+        let mut skip_gets = false;
+        if ids.len() > 1 {
+            let listed = T::list(&client, &ids).await;
+            // A failed list is tried again at the next poll before the missing items are
+            // read one by one: a passing fault should not cost a GET for every wait.
+            list_failures = if listed.failed { list_failures + 1 } else { 0 };
+            skip_gets = list_failures == 1;
+            for item in listed.found {
+                found.insert(item.id(), Ok(item));
             }
         }
-        for &id in &ids {
-            if let std::collections::hash_map::Entry::Vacant(missing) = found.entry(id) {
-                missing.insert(T::fetch(&client, id).await);
-            }
-        }
+        let missing: Vec<u64> =
+            if skip_gets { Vec::new() } else { ids.iter().copied().filter(|id| !found.contains_key(id)).collect() };
+        let fetched: Vec<(u64, Result<T, Error>)> = futures::stream::iter(missing)
+            .map(|id| {
+                let client = &client;
+                async move { (id, T::fetch(client, id).await) }
+            })
+            .buffer_unordered(GETS_AT_ONCE)
+            .collect()
+            .await;
+        found.extend(fetched);
         {
             let state = lock(&hub.state);
             for seat in state.seats.values() {
