@@ -32,7 +32,7 @@ pub use generated::ResponseValue;
 pub use generated::{Client, builder, types};
 pub use rate_limit::{RateBudget, RateLimit};
 pub use retry::RetryPolicy;
-pub use wait::{ClusterWait, JobWait, Wait, WaitError, WaitEvent, Waitable};
+pub use wait::{ClusterWait, JobWait, Wait, WaitError, WaitEvent};
 pub use workflow::{ClusterLease, ClusterRequest, RunAndWait, WorkflowError};
 // The generated client names its state `crate::ClientState`. Not part of the surface: it is
 // only reachable through progenitor's `ClientInfo::inner`, and the client's own accessors

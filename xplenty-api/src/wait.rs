@@ -443,6 +443,8 @@ struct HubState<T> {
     next_seat: u64,
     /// The poller has ended: a new wait starts a new one.
     closed: bool,
+    /// Ends the poller at once, an exchange in flight too, when the last wait leaves.
+    abort: Option<tokio::task::AbortHandle>,
 }
 
 struct SeatEntry<T> {
@@ -482,19 +484,34 @@ impl<T: Waitable> Seat<T> {
             }
         }
         let hub = Arc::new(Hub {
-            state: Mutex::new(HubState { seats: HashMap::from([(0, entry)]), next_seat: 1, closed: false }),
+            state: Mutex::new(HubState {
+                seats: HashMap::from([(0, entry)]),
+                next_seat: 1,
+                closed: false,
+                abort: None,
+            }),
             changed: tokio::sync::Notify::new(),
         });
         hubs.retain(|(k, _)| *k != key);
         hubs.push((key, Arc::downgrade(&hub)));
-        tokio::spawn(poll_shared(client.clone(), hub.clone()));
+        let poller = tokio::spawn(poll_shared(client.clone(), hub.clone()));
+        lock(&hub.state).abort = Some(poller.abort_handle());
         Seat { hub, seat: 0, updates }
     }
 }
 
 impl<T: Waitable> Drop for Seat<T> {
     fn drop(&mut self) {
-        lock(&self.hub.state).seats.remove(&self.seat);
+        let mut state = lock(&self.hub.state);
+        state.seats.remove(&self.seat);
+        if state.seats.is_empty() {
+            // No poll goes on for nobody, not even the one in flight.
+            state.closed = true;
+            if let Some(poller) = state.abort.take() {
+                poller.abort();
+            }
+        }
+        drop(state);
         self.hub.changed.notify_one();
     }
 }
