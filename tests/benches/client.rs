@@ -534,8 +534,44 @@ fn main() {
         ratio: None,
     });
 
+    // 6. Calls spent by 20 concurrent job waits on the fake (100 ms polls), counted from
+    // its journal: one client (polls shared) against one client a wait (one GET a wait and
+    // poll, as waits were before they shared).
+    let (shared, separate) = runtime.block_on(wait_calls());
+    rows.push(Row {
+        what: "calls of 20 concurrent job waits (fake journal, runs included)".into(),
+        generated: format!("{shared} shared"),
+        hand: format!("{separate} one GET a wait"),
+        ratio: Some((shared as f64 / separate as f64, "shared <= 40")),
+    });
+
     let _ = stop.send(());
     print_table(rows);
+}
+
+/// Journal entries of 20 job runs and their waits, shared and then unshared.
+async fn wait_calls() -> (usize, usize) {
+    use xplenty_fake::{Clock, FakeXplenty};
+    let fake = FakeXplenty::builder().clock(Clock::scaled(20.0)).start().await.unwrap();
+    let mut counts = Vec::new();
+    for shared in [true, false] {
+        fake.reset();
+        let one = fake.client();
+        let clients: Vec<xplenty_api::Client> =
+            (0..20).map(|_| if shared { one.clone() } else { fake.client() }).collect();
+        let mut ids = Vec::new();
+        for client in &clients {
+            let run = xplenty_api::types::JobRun::builder().cluster_id(812_u64).package_id(2041_u64);
+            ids.push(client.run_job().body(run).send().await.unwrap().id);
+        }
+        let waits = clients
+            .iter()
+            .zip(&ids)
+            .map(|(client, id)| client.wait_for_job(*id).poll_interval(Duration::from_millis(100)).until_done());
+        futures::future::try_join_all(waits).await.unwrap();
+        counts.push(fake.journal().len());
+    }
+    (counts[0], counts[1])
 }
 
 fn print_table(rows: Vec<Row>) {

@@ -130,6 +130,11 @@ fn the_crate_root_names_the_intended_surface_and_no_internal_module() {
         "ClusterWait",
         "WaitEvent",
         "WaitError",
+        "WorkflowError",
+        "RunAndWait",
+        "ClusterRequest",
+        "ClusterLease",
+        "webhook",
         "meta",
         "DEFAULT_BASE_URL",
     ];

@@ -132,7 +132,10 @@ async fn run_job_and_wait_runs_then_polls() {
     let run = types::JobRun::builder().cluster_id(5_u64).package_id(9_u64);
     let mut events = 0;
     let job = client(&server)
-        .run_job_and_wait(run.try_into().unwrap(), Duration::from_millis(5), |_| events += 1)
+        .run_job_and_wait(run.try_into().unwrap())
+        .poll_interval(Duration::from_millis(5))
+        .on_event(|_| events += 1)
+        .send()
         .await
         .unwrap();
     assert_eq!(job.status, Some(types::JobStatus::Completed));

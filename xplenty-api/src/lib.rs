@@ -15,6 +15,8 @@ mod rate_limit;
 mod retry;
 mod state;
 mod wait;
+pub mod webhook;
+mod workflow;
 
 mod generated {
     // Generated code follows progenitor's conventions, not this crate's lints.
@@ -32,6 +34,7 @@ pub use generated::{Client, builder, types};
 pub use rate_limit::{RateBudget, RateLimit};
 pub use retry::RetryPolicy;
 pub use wait::{ClusterWait, JobWait, Wait, WaitError, WaitEvent};
+pub use workflow::{ClusterLease, ClusterRequest, RunAndWait, WorkflowError};
 // The generated client names its state `crate::ClientState`. Not part of the surface: it is
 // only reachable through progenitor's `ClientInfo::inner`, and the client's own accessors
 // (`account_id`, `rate_limit`) read it.

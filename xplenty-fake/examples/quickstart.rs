@@ -51,29 +51,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             (client, 2041, Duration::from_millis(100))
         };
 
-    println!("\n1. Creating a cluster of 2 nodes");
-    let body = types::ClusterCreate::builder().nodes(2_u64).name("quickstart".to_owned()).terminate_on_idle(true);
-    let cluster = client.create_cluster().body(body).send().await?;
-    let cluster = client
-        .wait_for_cluster(cluster.id)
+    println!("\n1. Finding an available cluster of 2 nodes, or creating one");
+    let lease = client
+        .acquire_cluster(2)
+        .name("quickstart")
+        .terminate_on_idle(true)
         .poll_interval(poll)
         .on_event(|event| {
             if event.status_changed {
                 println!("   cluster {} is {}", event.resource.id, status(&event.resource.status));
             }
         })
-        .until_done()
+        .send()
         .await?;
-    if cluster.status != Some(types::ClusterStatus::Available) && cluster.status != Some(types::ClusterStatus::Idle) {
-        return Err(format!("the cluster ended {}", status(&cluster.status)).into());
-    }
+    let cluster = lease.cluster().clone();
+    println!("   cluster {} {}", cluster.id, if lease.created() { "created" } else { "reused" });
 
     // Package variables are Pig expressions: a string value keeps its quotes.
     let variables: std::collections::BTreeMap<String, String> =
         [("run_date", "'2024-05-01'"), ("region", "'eu-west'")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
     println!("\n2. Running package {package_id} on it with {variables:?}");
     let run = types::JobRun::builder().cluster_id(cluster.id).package_id(package_id).variables(variables);
-    let job = client.run_job().body(run).send().await?;
     let bar = std::io::stdout().is_terminal().then(|| {
         // On stdout, the stream whose terminal was checked and where the other lines go.
         let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stdout());
@@ -84,9 +82,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
         bar
     });
+    // Ok only when the job completed; stopped if this program gives up on it.
     let job = client
-        .wait_for_job(job.id)
+        .run_job_and_wait(run.try_into()?)
         .poll_interval(poll)
+        .stop_on_drop(true)
         .on_event(|event| {
             let percent = (event.resource.progress.unwrap_or(0.0) * 100.0).round() as u64;
             match &bar {
@@ -97,11 +97,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 None => println!("   job {}: {} {percent}%", event.resource.id, status(&event.resource.status)),
             }
         })
-        .until_done()
-        .await?;
+        .send()
+        .await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let job = job?;
     println!("   job {} ended {}", job.id, status(&job.status));
 
     // One job a page, so the stream visibly follows the `Link` headers.
@@ -116,22 +117,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    println!("\n4. Terminating the cluster");
-    client.terminate_cluster().cluster_id(cluster.id).send().await?;
-    let cluster = client
-        .wait_for_cluster(cluster.id)
-        .poll_interval(poll)
-        .on_event(|event| {
-            if event.status_changed {
-                println!("   cluster {} is {}", event.resource.id, status(&event.resource.status));
-            }
-        })
-        .until_done()
-        .await?;
+    println!("\n4. Releasing the cluster (terminated, and waited for, only if created here)");
+    let created = lease.created();
+    let cluster = match lease.release().await? {
+        Some(cluster) => cluster,
+        None => client.get_cluster().cluster_id(cluster.id).send().await?.into_inner(),
+    };
+    println!("   cluster {} is {}", cluster.id, status(&cluster.status));
 
     println!(
-        "\nSummary: cluster {} created and terminated, job {} {}, {} jobs streamed, {} calls left this hour, {:.1} s.",
+        "\nSummary: cluster {} ({}) is {}, job {} {}, {} jobs streamed, {} calls left this hour, {:.1} s.",
         cluster.id,
+        if created { "created here" } else { "reused" },
+        status(&cluster.status),
         job.id,
         status(&job.status),
         jobs.len(),

@@ -5,7 +5,8 @@
 //!   the packages that build from it (`xplenty-api/spec/`, `xplenty-fake/spec/`);
 //! - `check`: fail when any of them differs from what the generator emits now;
 //! - `gen-stats`: how long each generation stage takes and how much it emits;
-//! - `bench`: the client benchmarks, then the incremental build after a spec edit.
+//! - `bench`: the client benchmarks (with the calls of 20 concurrent waits on the fake, shared
+//!   and unshared), then the incremental build after a spec edit.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
