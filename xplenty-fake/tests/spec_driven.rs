@@ -235,8 +235,8 @@ fn spec_generated_request_sequences_keep_the_fake_within_the_spec() {
     let plans = plans(&spec);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let fake = runtime.block_on(FakeXplenty::start()).expect("start the fake");
-    // Building the crate's client installs the TLS provider reqwest needs (`rustls-no-provider`).
-    drop(fake.client());
+    // This test is the application: it picks reqwest's TLS provider (`rustls-no-provider`).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
     let steps = prop::collection::vec(

@@ -56,6 +56,8 @@ async fn receiver(failures: u32) -> (String, mpsc::UnboundedReceiver<Received>) 
 
 /// A call to the fake as any HTTP client would make it.
 async fn call(fake: &FakeXplenty, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    // The test is the application: it picks reqwest's TLS provider (`rustls-no-provider`).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let url = format!("{}/{}/api{path}", fake.base_url(), fake.account_id());
     let mut request = reqwest::Client::new()
         .request(method, url)
