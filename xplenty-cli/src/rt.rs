@@ -233,6 +233,10 @@ pub fn body(m: &ArgMatches, fields: &[Field]) -> Result<Value, CliError> {
         }
     };
     for field in fields {
+        if field.name == "cluster_id" && m.get_one::<String>(field.id).map(String::as_str) == Some(AUTO_CLUSTER) {
+            // Chosen by `auto_cluster` once the rest of the body is known to be right.
+            continue;
+        }
         let Some(value) = value_of(m, field.id, &field.kind)? else { continue };
         let Value::Object(object) = &mut body else {
             return Err(CliError::Input(format!("--{} needs --body to be a JSON object", field.id)));
@@ -385,13 +389,27 @@ fn wait_args(what: &str) -> Vec<Arg> {
     ]
 }
 
-/// `jobs run --wait [--timeout S] [--poll S]`.
+/// The `--cluster` value that reuses or creates a cluster.
+const AUTO_CLUSTER: &str = "auto";
+
+/// `jobs run --wait [--timeout S] [--poll S]`, and `--nodes`, `--keep-cluster` for
+/// `--cluster auto`.
 pub fn job_wait_args() -> Vec<Arg> {
     let mut args = vec![
         Arg::new("wait")
             .long("wait")
             .action(ArgAction::SetTrue)
             .help("Wait for the job to end; exit 0 when completed, 3 failed, 4 stopped, 5 deadline passed"),
+        Arg::new("nodes")
+            .long("nodes")
+            .value_name("N")
+            .value_parser(clap::value_parser!(u64))
+            .default_value("2")
+            .help("With --cluster auto: the nodes a reused or new cluster has"),
+        Arg::new("keep-cluster")
+            .long("keep-cluster")
+            .action(ArgAction::SetTrue)
+            .help("With --cluster auto: keep a cluster this run created instead of terminating it after --wait"),
     ];
     args.extend(wait_args("job"));
     args
@@ -438,16 +456,51 @@ fn bar(ctx: &Ctx, length: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// After `run_job`: print the job, or with `--wait` wait for it to end.
+/// `--cluster auto`: an available or idle cluster of `--nodes` nodes, or a new one waited
+/// for; its id goes into the body. Other values leave the body as it is.
+pub async fn auto_cluster(
+    client: &xplenty_api::Client,
+    m: &ArgMatches,
+    ctx: &Ctx,
+    mut body: Value,
+) -> Result<(Value, Option<xplenty_api::ClusterLease>), CliError> {
+    if m.get_one::<String>("cluster-id").map(String::as_str) != Some(AUTO_CLUSTER) {
+        return Ok((body, None));
+    }
+    let nodes = m.get_one::<u64>("nodes").copied().unwrap_or(2);
+    let lease = client
+        .acquire_cluster(nodes)
+        .poll_interval(poll(m, ctx))
+        .deadline(deadline(m))
+        .send()
+        .await
+        .map_err(|e| CliError::Input(format!("--cluster auto: {e}")))?;
+    if let Value::Object(object) = &mut body {
+        object.insert("cluster_id".to_owned(), Value::from(lease.id()));
+    }
+    Ok((body, Some(lease)))
+}
+
+/// After `run_job`: print the job, or with `--wait` wait for it to end (and then
+/// terminate a cluster `--cluster auto` created, unless `--keep-cluster`).
 pub async fn after_run_job(
     client: &xplenty_api::Client,
     m: &ArgMatches,
     ctx: &Ctx,
     job: Job,
+    lease: Option<xplenty_api::ClusterLease>,
 ) -> Result<Outcome, CliError> {
     if !m.get_flag("wait") {
         return print(ctx, "jobs", &job);
     }
+    let outcome = wait_job(client, m, ctx, job).await;
+    if let Some(lease) = lease.filter(|_| !m.get_flag("keep-cluster")) {
+        lease.release().await.map_err(|e| CliError::Input(format!("releasing the cluster: {e}")))?;
+    }
+    outcome
+}
+
+async fn wait_job(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ctx, job: Job) -> Result<Outcome, CliError> {
     let bar = bar(ctx, 100);
     bar.set_prefix(format!("job {}", job.id));
     let watched = bar.clone();

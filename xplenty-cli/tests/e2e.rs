@@ -116,6 +116,24 @@ async fn a_run_that_completes_exits_0() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn cluster_auto_creates_a_cluster_when_none_fits_and_terminates_it_after() {
+    let fake = FakeXplenty::builder().clock(Clock::scaled(50.0)).start().await.unwrap();
+    let args = ["jobs", "run", "--package", "2041", "--cluster", "auto", "--nodes", "7", "--wait", "--poll", "0.1"];
+    let output = xplenty(&fake, "fake-api-key", &args).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let job: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(job["status"], "completed");
+
+    let calls: Vec<&'static str> = fake.journal().iter().filter_map(|e| e.operation).collect();
+    let created = calls.iter().filter(|op| **op == "create_cluster").count();
+    let terminated = calls.iter().filter(|op| **op == "terminate_cluster").count();
+    assert_eq!((created, terminated), (1, 1), "no 7-node cluster existed: one made, and ended after: {calls:?}");
+    let run = calls.iter().position(|op| *op == "run_job").unwrap();
+    assert!(calls.iter().position(|op| *op == "create_cluster").unwrap() < run);
+    assert!(calls.iter().rposition(|op| *op == "terminate_cluster").unwrap() > run);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_run_that_fails_exits_3() {
     let fake = FakeXplenty::builder().clock(Clock::scaled(50.0)).start().await.unwrap();
     fake.fail_jobs(true);

@@ -49,7 +49,7 @@ pub const RESERVED_RESOURCES: &[&str] = &["completions"];
 pub const GLOBAL_FLAGS: &[&str] = &["account", "api-key", "base-url", "output", "fake", "help"];
 
 /// Flags that `jobs run` adds for `--wait` (see `crate::rt::job_wait_args`).
-const JOB_WAIT_FLAGS: &[&str] = &["wait", "timeout", "poll"];
+const JOB_WAIT_FLAGS: &[&str] = &["wait", "timeout", "poll", "nodes", "keep-cluster"];
 
 /// Visible aliases of body fields: field name -> alias.
 const FIELD_ALIASES: &[(&str, &str)] = &[("variables", "var")];
@@ -514,8 +514,15 @@ fn operation_code(
                 .value_name("@FILE|-|JSON")
                 .help("The whole body as JSON: inline, @file.json, or - for standard input; flags override its fields")
         });
+        // `jobs run --cluster auto` reuses or creates a cluster first (`rt::auto_cluster`).
+        let lease = (operation.id == "run_job").then(|| {
+            quote! {
+                let (body, lease) = crate::rt::auto_cluster(client, m, ctx, body).await?;
+            }
+        });
         statements.push(quote! {
             let body = crate::rt::body(m, &[#(#field_tokens),*])?;
+            #lease
             call = call.body(crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body")?);
         });
     }
@@ -542,7 +549,7 @@ fn operation_code(
     } else if operation.id == "run_job" {
         quote! {
             let response = call.send().await?;
-            crate::rt::after_run_job(client, m, ctx, response.into_inner()).await
+            crate::rt::after_run_job(client, m, ctx, response.into_inner(), lease).await
         }
     } else if operation.success == SuccessBody::Empty {
         quote! {
