@@ -274,13 +274,18 @@ impl<T: Waitable> fmt::Debug for Wait<'_, T> {
     }
 }
 
+/// Time between polls of a wait unless told otherwise.
+pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a wait lasts unless told otherwise.
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
+
 impl<'a, T: Waitable> Wait<'a, T> {
     fn new(client: &'a Client, id: u64) -> Self {
         Wait {
             client,
             id,
-            poll_interval: Duration::from_secs(5),
-            deadline: Some(Duration::from_secs(6 * 3600)),
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            deadline: Some(DEFAULT_DEADLINE),
             until: None,
             on_event: None,
         }

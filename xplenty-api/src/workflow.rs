@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::types::{Cluster, ClusterStatus, ClusterType, Job, JobInclude, JobRun, JobStatus, Package};
+use crate::wait::{DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL};
 use crate::{Client, Error, WaitError, WaitEvent};
 
 /// Why a workflow did not end as asked.
@@ -138,8 +139,8 @@ impl<'a> RunAndWait<'a> {
         RunAndWait {
             client,
             start,
-            poll_interval: Duration::from_secs(5),
-            deadline: Some(Duration::from_secs(6 * 3600)),
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            deadline: Some(DEFAULT_DEADLINE),
             stop_on_drop: false,
             on_event: None,
         }
@@ -505,7 +506,7 @@ impl Client {
             terminate_on_idle: None,
             time_to_idle: None,
             reuse: true,
-            poll_interval: Duration::from_secs(5),
+            poll_interval: DEFAULT_POLL_INTERVAL,
             deadline: Some(Duration::from_secs(3600)),
             on_event: None,
         }
