@@ -8,18 +8,8 @@ use xplenty_fake::FakeXplenty;
 
 include!(concat!(env!("OUT_DIR"), "/every_operation.rs"));
 
-fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/xplenty.yaml");
-    let text = std::fs::read_to_string(path).expect("read the spec");
-    xplenty_gen::load(&text).unwrap_or_else(|e| panic!("{e}")).raw
-}
-
-fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
-    match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-        Some(pointer) => root.pointer(pointer).map_or(node, |target| resolve(root, target)),
-        None => node,
-    }
-}
+mod common;
+use common::{resolve, spec};
 
 /// The schema of an operation's answer with `status`, if it documents a body.
 fn response_schema<'a>(spec: &'a Value, op: &xplenty_api::meta::Operation, status: u16) -> Option<&'a Value> {

@@ -13,18 +13,8 @@ use serde_json::{Value, json};
 use xplenty_api::meta::{OPERATIONS, Operation, Scope};
 use xplenty_fake::FakeXplenty;
 
-fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/xplenty.yaml");
-    let text = std::fs::read_to_string(path).expect("read the spec");
-    xplenty_gen::load(&text).unwrap_or_else(|e| panic!("{e}")).raw
-}
-
-fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
-    match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-        Some(pointer) => root.pointer(pointer).map_or(node, |target| resolve(root, target)),
-        None => node,
-    }
-}
+mod common;
+use common::{resolve, spec};
 
 /// Where a mutation goes.
 #[derive(Debug, Clone)]

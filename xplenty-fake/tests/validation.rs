@@ -1,22 +1,10 @@
 //! Requests outside the spec are a 422 naming the parameter or field, and change nothing.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use xplenty_fake::FakeXplenty;
 
-async fn send(fake: &FakeXplenty, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    // The test is the application: it picks reqwest's TLS provider (`rustls-no-provider`).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let url = format!("{}/{}/api{path}", fake.base_url(), fake.account_id());
-    let mut request = reqwest::Client::new()
-        .request(method, url)
-        .basic_auth(fake.api_key(), Some(""))
-        .header("accept", "application/vnd.xplenty+json; version=2");
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
+mod common;
+use common::call as send;
 
 #[tokio::test]
 async fn violations_name_the_field_or_parameter_and_change_nothing() {

@@ -54,23 +54,8 @@ async fn receiver(failures: u32) -> (String, mpsc::UnboundedReceiver<Received>) 
     (url, received)
 }
 
-/// A call to the fake as any HTTP client would make it.
-async fn call(fake: &FakeXplenty, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    // The test is the application: it picks reqwest's TLS provider (`rustls-no-provider`).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let url = format!("{}/{}/api{path}", fake.base_url(), fake.account_id());
-    let mut request = reqwest::Client::new()
-        .request(method, url)
-        .basic_auth(fake.api_key(), Some(""))
-        .header("accept", "application/vnd.xplenty+json; version=2");
-    if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+mod common;
+use common::call;
 
 async fn web_hook(fake: &FakeXplenty, url: &str, events: &[&str]) -> Value {
     let body = json!({"type": "web", "name": "test receiver", "settings": {"url": url}, "events": events});
