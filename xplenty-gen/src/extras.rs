@@ -216,21 +216,12 @@ fn open_enum_items(open_enum: &OpenEnum) -> Vec<syn::Item> {
 /// `#[serde(default)]`, which fails on an explicit `null`. The server sends `null` for
 /// absent values, so such fields read `null` as empty.
 fn tolerate_null_collections(items: &mut [syn::Item]) {
-    let starts_with_default = |attr: &syn::Attribute| {
-        attr.path().is_ident("serde")
-            && attr
-                .meta
-                .require_list()
-                .is_ok_and(|l| l.tokens.clone().into_iter().next().is_some_and(|t| t.to_string() == "default"))
-    };
     for item in items {
         let syn::Item::Struct(s) = item else { continue };
         for field in s.fields.iter_mut() {
-            let read_otherwise = field.attrs.iter().any(|a| {
-                a.path().is_ident("serde")
-                    && a.meta.require_list().is_ok_and(|l| l.tokens.to_string().contains("deserialize_with"))
-            });
-            if field.attrs.iter().any(starts_with_default) && !read_otherwise {
+            // A field the tolerant reading already covers reads `null` as empty itself.
+            let read_otherwise = field.attrs.iter().any(crate::tolerance::is_deserialize_with);
+            if field.attrs.iter().any(crate::tolerance::has_default) && !read_otherwise {
                 field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::decode::null_as_default")]));
             }
         }

@@ -59,9 +59,7 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
             }
             "additionalProperties" if value.is_object() && tolerance::is_tolerant(schema) => {
                 // A tolerant map's own values, like the maps among its properties.
-                let widened =
-                    widen(root, &json!({"type": "object", key: value}), json!({key: convert(root, value, depth + 1)}));
-                out.insert(key.clone(), widened[key].clone());
+                out.insert(key.clone(), widen_item(root, value, convert(root, value, depth + 1), true));
             }
             "items" | "additionalProperties" | "not" if value.is_object() => {
                 out.insert(key.clone(), convert(root, value, depth + 1));
@@ -142,19 +140,26 @@ fn widen(root: &Value, original: &Value, mut converted: Value) -> Value {
         return widen_scalar(original, converted);
     }
     for (key, null_too) in [("items", false), ("additionalProperties", true)] {
-        let Some(inner) = original.get(key).filter(|v| v.is_object()) else { continue };
-        let inner = resolve(root, inner);
-        if !tolerance::is_tolerant_scalar(inner) {
+        let (Some(inner), Some(slot)) = (original.get(key).filter(|v| v.is_object()), converted.get_mut(key)) else {
             continue;
-        }
-        let Some(slot) = converted.get_mut(key) else { continue };
-        let mut widened = widen_scalar(inner, slot.take());
-        if null_too {
-            widened["anyOf"].as_array_mut().expect("widen_scalar makes an anyOf").push(json!({"type": "null"}));
-        }
-        *slot = widened;
+        };
+        *slot = widen_item(root, inner, slot.take(), null_too);
     }
     converted
+}
+
+/// Widens an array item or a map value (`original`, converted as `converted`) when it is
+/// a tolerant scalar; a map's `null` values are accepted too, as the client leaves them out.
+fn widen_item(root: &Value, original: &Value, converted: Value, null_too: bool) -> Value {
+    let original = resolve(root, original);
+    if !tolerance::is_tolerant_scalar(original) {
+        return converted;
+    }
+    let mut widened = widen_scalar(original, converted);
+    if null_too {
+        widened["anyOf"].as_array_mut().expect("widen_scalar makes an anyOf").push(json!({"type": "null"}));
+    }
+    widened
 }
 
 fn widen_scalar(original: &Value, converted: Value) -> Value {

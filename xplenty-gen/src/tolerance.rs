@@ -115,10 +115,10 @@ fn serde_tokens(attr: &syn::Attribute) -> Option<String> {
     attr.path().is_ident("serde").then(|| attr.meta.require_list().ok().map(|l| l.tokens.to_string())).flatten()
 }
 
-fn is_deserialize_with(attr: &syn::Attribute) -> bool {
-    serde_tokens(attr).is_some_and(|t| t.starts_with("deserialize_with"))
+pub(crate) fn is_deserialize_with(attr: &syn::Attribute) -> bool {
+    serde_tokens(attr).is_some_and(|t| t.split(',').any(|part| part.trim().starts_with("deserialize_with")))
 }
 
-fn has_default(attr: &syn::Attribute) -> bool {
+pub(crate) fn has_default(attr: &syn::Attribute) -> bool {
     serde_tokens(attr).is_some_and(|t| t.split(',').any(|part| part.trim() == "default"))
 }
