@@ -151,7 +151,8 @@ fn bench() -> Result<(), String> {
     run(&["bench", "-p", "xplenty-tests", "--bench", "client"])?;
     gen_stats()?;
     run(&["build", "--quiet", "-p", "xplenty-api"])?;
-    let spec = root.join("spec/xplenty.yaml");
+    // The build script reads the package's copy; touching the top-level file rebuilds nothing.
+    let spec = root.join("xplenty-api/spec/xplenty.yaml");
     let mut times = Vec::new();
     for _ in 0..3 {
         // Rewriting the same bytes bumps the modification time, which is what cargo sees.
