@@ -23,7 +23,7 @@ fn main() {
     // A broken spec fails the build of xplenty-api with the full report; do not repeat it.
     let text = std::fs::read_to_string(&spec_path).unwrap_or_default();
     let (decoders, (operations, fake_operations)) = match (xplenty_gen::generate(&text), xplenty_gen::load(&text)) {
-        (Ok(generated), Ok(spec)) => (decoders(&generated), operation_tests(&spec.raw, &generated.operations)),
+        (Ok(generated), Ok(spec)) => (decoders(&generated), operation_tests(&spec.raw, generated.operations())),
         _ => (decoders_for(&[]), (String::new(), String::new())),
     };
     std::fs::write(out.join("decoders.rs"), decoders).expect("write decoders.rs");

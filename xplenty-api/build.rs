@@ -1,6 +1,6 @@
 //! Generates the client from `spec/xplenty.yaml` (this package's copy of the workspace
-//! spec, written by `cargo xtask regen`) into `OUT_DIR`, through the same
-//! function the snapshot tests and `cargo xtask` use.
+//! spec, written by `cargo xtask regen`) into `OUT_DIR`, through the same function
+//! `cargo xtask` uses: `xplenty.rs` and the files it includes, one per operation and type.
 
 use std::path::PathBuf;
 
@@ -21,6 +21,16 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("xplenty.rs");
-    std::fs::write(&out, generated.code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for file in generated.files {
+        let path = out.join(&file.path);
+        // An unchanged file is left as it is.
+        if std::fs::read(&path).ok().as_deref() == Some(file.code.as_bytes()) {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        }
+        std::fs::write(&path, file.code).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
 }

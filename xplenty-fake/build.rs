@@ -23,7 +23,7 @@ fn main() {
     // xplenty-api's build reports a broken spec in full; here it only has to not crash.
     let (documented, validation, calls) = match (xplenty_gen::generate(&text), xplenty_gen::load(&text)) {
         (Ok(generated), Ok(spec)) => {
-            let mut operations = generated.operations;
+            let mut operations = generated.operations().to_vec();
             operations.sort_by(|a, b| a.id.cmp(&b.id));
             (documented(&spec.raw, &operations), validation(&spec.raw, &operations), calls(&spec.raw, &operations))
         }

@@ -324,8 +324,7 @@ fn body_fields(raw: &Value, schema_name: &str) -> Vec<Input> {
 
 /// The builder fields progenitor generated, per builder: field name -> the setter's
 /// value type (the field's `Result<Option<T>, String>` without the wrappers).
-fn builder_fields(code: &str) -> Result<BTreeMap<String, BTreeMap<String, syn::Type>>, GenError> {
-    let file = syn::parse_file(code).map_err(|e| GenError::Extras(format!("cannot parse the client: {e}")))?;
+fn builder_fields(file: &syn::File) -> BTreeMap<String, BTreeMap<String, syn::Type>> {
     let mut out = BTreeMap::new();
     let builder = file.items.iter().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|c| &c.1),
@@ -342,7 +341,7 @@ fn builder_fields(code: &str) -> Result<BTreeMap<String, BTreeMap<String, syn::T
         }
         out.insert(s.ident.to_string(), fields);
     }
-    Ok(out)
+    out
 }
 
 /// The first type argument of `Wrapper<T, ..>`.
@@ -593,17 +592,12 @@ fn operation_code(
     Ok(Generated { command, function, action: action.to_owned(), function_name })
 }
 
-/// Generates the `xplenty` command line from the text of the spec.
-pub fn generate_cli(text: &str) -> Result<GeneratedCli, GenError> {
-    let spec = crate::load(text)?;
-    let problems = crate::check(&spec);
-    if !problems.is_empty() {
-        return Err(GenError::Spec(problems));
-    }
-    let operations = crate::operations(&spec.document);
-    let client = crate::generate(text)?;
-    let fields = builder_fields(&client.code)?;
-    let raw = &spec.raw;
+/// Generates the `xplenty` command line from the generated client: its model, and the
+/// builder fields progenitor emitted (so each flag has its setter's value type).
+pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError> {
+    let operations = &client.model.operations;
+    let fields = builder_fields(client.file());
+    let raw = &client.model.spec.raw;
 
     // Resources in the order the spec lists its tags.
     let tags: Vec<(String, Option<String>)> = raw
@@ -620,7 +614,7 @@ pub fn generate_cli(text: &str) -> Result<GeneratedCli, GenError> {
     let mut seen: BTreeMap<(String, String), String> =
         RESERVED.iter().map(|(r, a)| (((*r).to_owned(), (*a).to_owned()), "the CLI itself".to_owned())).collect();
     let mut problems = Vec::new();
-    for operation in &operations {
+    for operation in operations {
         let action = action_name(&operation.tag, &operation.id);
         if action.is_empty() || !action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             problems.push(format!("{}: derived action `{action}` is not a kebab-case word", operation.id));

@@ -1,6 +1,6 @@
 use serde_json::{Map, Value, json};
 
-use crate::tolerance;
+use crate::spec::tolerance;
 
 /// Converts an OpenAPI 3.0 schema of `root` into a self-contained JSON Schema (draft 4):
 /// `$ref`s inlined, `nullable: true` turned into a `null` alternative, OpenAPI-only

@@ -1,46 +1,49 @@
-//! The one generation path of xplenty-rs.
+//! The one generation path of xplenty-rs, stage by stage:
 //!
-//! `build.rs` of `xplenty-api`, the snapshot tests and `cargo xtask` all call
-//! [`generate`] with the same settings, so the snapshots show exactly what ships:
-//! load the YAML, check the project's spec rules (every problem at once), normalise the
-//! vendor media type, run progenitor, add the extras progenitor cannot emit, format.
+//! 1. [`spec`]: load the YAML, check the project's rules (every problem at once), and
+//!    read the [`Model`] every later stage shares ([`describe`] stops here);
+//! 2. [`progenitor`]: one settings value, one run;
+//! 3. parse progenitor's tokens with syn;
+//! 4. `passes`: what progenitor cannot emit, one file per pass;
+//! 5. format with prettyplease.
+//!
+//! [`generate`] runs them all, and `build.rs` of `xplenty-api`, `cargo xtask` and the CLI
+//! target take its [`Generated`]; the spec-derived test code needs only the
+//! model alone.
 
-mod check;
 mod cli;
 mod endpoints;
 mod error;
-mod extras;
+mod format;
 mod json_schema;
-mod load;
-mod model;
-mod normalise;
-mod query_style;
-mod settle;
+mod passes;
+pub mod progenitor;
+mod spec;
 mod split;
-mod tolerance;
-mod unions;
 
 use std::time::{Duration, Instant};
 
-pub use check::{Problem, check};
 pub use cli::{ACTION_OVERRIDES, CliCommand, CliPiece, GeneratedCli, action_name, generate_cli};
 pub use endpoints::endpoint_table;
 pub use error::GenError;
+pub use format::HEADER;
 pub use json_schema::to_json_schema;
-pub use load::{Spec, load};
-pub use model::{Operation, Scope, SuccessBody, operations};
-pub use normalise::normalise_media_types;
-pub use split::{Piece, PieceKind};
-pub use tolerance::EXTENSION as TOLERANT_EXTENSION;
+pub use spec::check::{Problem, check};
+pub use spec::load::{Spec, load};
+pub use spec::model::{Location, Model, OpenEnum, Operation, Parameter, Scope, SuccessBody, TaggedUnion, operations};
+pub use spec::normalise::normalise_media_types;
+pub use spec::tolerance::EXTENSION as TOLERANT_EXTENSION;
+pub use split::{Piece, PieceKind, SourceFile};
 
 /// What one run of the generator produced.
 pub struct Generated {
-    /// The formatted client code, written to `OUT_DIR` by `build.rs`.
-    pub code: String,
-    /// The operations of the spec, in spec order.
-    pub operations: Vec<Operation>,
-    /// Names of the component schemas turned into open enums.
-    pub open_enums: Vec<String>,
+    /// The formatted files of the client, as `build.rs` writes them: `xplenty.rs`, the
+    /// frame, which `include!`s one file per operation and per type. Separate files keep
+    /// an edit's span changes inside its own file, so incremental compilation reuses the
+    /// rest.
+    pub files: Vec<SourceFile>,
+    /// The model of the spec it was generated from.
+    pub model: Model,
     /// Names of every type in the generated `types` module.
     pub type_names: std::collections::BTreeSet<String>,
     /// How long each stage took.
@@ -49,10 +52,24 @@ pub struct Generated {
 }
 
 impl Generated {
+    /// The operations of the spec, in spec order.
+    pub fn operations(&self) -> &[Operation] {
+        &self.model.operations
+    }
+
     /// The generated code cut into reviewable pieces: one per operation, one per type,
     /// and one for the client frame. Each piece is formatted on its own.
     pub fn pieces(&self) -> Vec<Piece> {
         split::pieces(&self.file)
+    }
+
+    /// The whole client as one formatted file.
+    pub fn code(&self) -> String {
+        format::file(&self.file)
+    }
+
+    pub(crate) fn file(&self) -> &syn::File {
+        &self.file
     }
 }
 
@@ -61,14 +78,16 @@ impl Generated {
 pub struct Timings {
     pub load: Duration,
     pub check: Duration,
+    pub model: Duration,
     pub progenitor: Duration,
-    pub extras: Duration,
+    pub parse: Duration,
+    pub passes: Duration,
     pub format: Duration,
 }
 
 impl Timings {
     pub fn total(&self) -> Duration {
-        self.load + self.check + self.progenitor + self.extras + self.format
+        self.load + self.check + self.model + self.progenitor + self.parse + self.passes + self.format
     }
 }
 
@@ -79,59 +98,44 @@ pub fn generate_file(path: &std::path::Path) -> Result<Generated, GenError> {
     generate(&text)
 }
 
+/// Runs `stage`, adding its wall time to `slot`.
+fn timed<T>(slot: &mut Duration, stage: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = stage();
+    *slot += started.elapsed();
+    out
+}
+
+/// The spec stage alone: load, check, model. What the test emitters and the fake's
+/// build need, without running progenitor.
+pub fn describe(text: &str) -> Result<Model, GenError> {
+    describe_timed(text, &mut Timings::default())
+}
+
+fn describe_timed(text: &str, timings: &mut Timings) -> Result<Model, GenError> {
+    let spec = timed(&mut timings.load, || load(text))?;
+    let problems = timed(&mut timings.check, || check(&spec));
+    if !problems.is_empty() {
+        return Err(GenError::Spec(problems));
+    }
+    Ok(timed(&mut timings.model, || Model::new(spec)))
+}
+
 /// Generates the client from the text of an OpenAPI 3.0.3 YAML document.
 ///
 /// Same input, byte-identical output: nothing here depends on time, hashing order or
 /// the environment.
 pub fn generate(text: &str) -> Result<Generated, GenError> {
     let mut timings = Timings::default();
-
-    let started = Instant::now();
-    let mut spec = load(text)?;
-    timings.load = started.elapsed();
-
-    let started = Instant::now();
-    let problems = check(&spec);
-    if !problems.is_empty() {
-        return Err(GenError::Spec(problems));
-    }
-    let operations = operations(&spec.document);
-    let open_enums = extras::open_enums(&spec.document);
-    let unions = unions::tagged_unions(&spec.raw);
-    let tolerant = tolerance::tolerant_schemas(&spec.raw);
-    let comma_joined = query_style::comma_joined(&spec.raw);
-    timings.check = started.elapsed();
-
-    let started = Instant::now();
-    normalise_media_types(&mut spec.document);
-    let (tokens, mut type_names) = extras::run_progenitor(&spec.document, &open_enums, &unions)?;
-    timings.progenitor = started.elapsed();
-
-    let started = Instant::now();
-    let mut file: syn::File = syn::parse2(tokens)
+    let model = describe_timed(text, &mut timings)?;
+    let (tokens, mut type_names) = timed(&mut timings.progenitor, || {
+        let mut document = model.spec.document.clone();
+        normalise_media_types(&mut document);
+        progenitor::run(&document, &progenitor::settings(&model))
+    })?;
+    let mut file: syn::File = timed(&mut timings.parse, || syn::parse2(tokens))
         .map_err(|e| GenError::Generator(format!("progenitor emitted code syn cannot parse: {e}")))?;
-    // The unions replace what progenitor would emit for them; lists may carry them.
-    type_names.extend(unions.iter().map(|u| u.name.clone()));
-    extras::apply(&mut file, &operations, &open_enums, &unions, &tolerant, &comma_joined, &type_names)?;
-    type_names.extend(open_enums.iter().map(|e| e.name.clone()));
-    timings.extras = started.elapsed();
-
-    let started = Instant::now();
-    let code = format_file(&file);
-    timings.format = started.elapsed();
-
-    Ok(Generated {
-        code,
-        operations,
-        open_enums: open_enums.into_iter().map(|e| e.name).collect(),
-        type_names,
-        timings,
-        file,
-    })
-}
-
-/// prettyplease output with `\n` line endings and a header saying where it comes from.
-pub(crate) fn format_file(file: &syn::File) -> String {
-    let body = prettyplease::unparse(file).replace("\r\n", "\n");
-    format!("// Generated by xplenty-gen from spec/xplenty.yaml; do not edit.\n{body}")
+    timed(&mut timings.passes, || passes::apply(&mut file, &model, &mut type_names))?;
+    let files = timed(&mut timings.format, || split::source_files(&file));
+    Ok(Generated { files, model, type_names, timings, file })
 }

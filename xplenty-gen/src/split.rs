@@ -1,5 +1,7 @@
-//! Cuts the generated file into pieces for fine-grained snapshots, so that a one-field
-//! change of the spec shows as a few lines in one or two snapshot files.
+//! Cuts the generated file into pieces: for fine-grained snapshots, so that a one-field
+//! change of the spec shows as a few lines in one or two snapshot files, and into the
+//! source files the client compiles from, so that the same change leaves every other
+//! file's spans, and so rustc's incremental results, as they were.
 
 use std::collections::BTreeMap;
 
@@ -115,6 +117,78 @@ pub(crate) fn pieces(file: &syn::File) -> Vec<Piece> {
     }
     out.push(Piece { kind: PieceKind::Client, name: "client".to_owned(), code: render(buckets.rest) });
     out
+}
+
+/// One file of the compiled client: its path relative to `OUT_DIR`, and its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub code: String,
+}
+
+/// `xplenty.rs` (the frame, which `include!`s the rest), then one file per operation
+/// (its `Client` method and its builder) and per type (with its struct builder).
+pub(crate) fn source_files(file: &syn::File) -> Vec<SourceFile> {
+    let mut parts: BTreeMap<String, Vec<syn::Item>> = BTreeMap::new();
+    let mut root = Vec::new();
+    for item in &file.items {
+        match item {
+            syn::Item::Mod(m) if m.ident == "types" || m.ident == "builder" => {
+                root.push(syn::Item::Mod(split_module(m, &m.ident.to_string(), &mut parts)));
+            }
+            syn::Item::Impl(imp) if imp.trait_.is_none() && is_operation_impl(imp) => {
+                for method in &imp.items {
+                    let syn::ImplItem::Fn(f) = method else { continue };
+                    let mut single = imp.clone();
+                    single.items = vec![method.clone()];
+                    let path = format!("operations/{}.rs", f.sig.ident);
+                    root.push(include(&path));
+                    parts.entry(path).or_default().push(syn::Item::Impl(single));
+                }
+            }
+            other => root.push(other.clone()),
+        }
+    }
+    let mut out =
+        vec![SourceFile { path: "xplenty.rs".to_owned(), code: crate::format::file(&syn::parse_quote! { #(#root)* }) }];
+    for (path, items) in parts {
+        out.push(SourceFile { path, code: crate::format::file(&syn::parse_quote! { #(#items)* }) });
+    }
+    out
+}
+
+/// The module with each named item moved to `<dir>/<name>.rs` (the operation builders'
+/// files named by operation id) and an `include!` in its place; nested `builder` modules
+/// likewise, one directory down.
+fn split_module(module: &syn::ItemMod, dir: &str, parts: &mut BTreeMap<String, Vec<syn::Item>>) -> syn::ItemMod {
+    let mut frame = module.clone();
+    let Some((_, items)) = frame.content.as_mut() else { return frame };
+    let mut kept = Vec::new();
+    for item in std::mem::take(items) {
+        match (&item, item_name(&item)) {
+            (syn::Item::Mod(inner), _) if inner.ident == "builder" => {
+                kept.push(syn::Item::Mod(split_module(inner, &format!("{dir}/builder"), parts)));
+            }
+            (_, Some(name)) => {
+                let file_name = if dir == "builder" { name.to_snake_case() } else { name };
+                let path = format!("{dir}/{file_name}.rs");
+                let items = parts.entry(path.clone()).or_default();
+                if items.is_empty() {
+                    kept.push(include(&path));
+                }
+                items.push(item);
+            }
+            (_, None) => kept.push(item),
+        }
+    }
+    *items = kept;
+    frame
+}
+
+/// `include!(concat!(env!("OUT_DIR"), "/<path>"));`
+fn include(path: &str) -> syn::Item {
+    let path = format!("/{path}");
+    syn::parse_quote! { include!(concat!(env!("OUT_DIR"), #path)); }
 }
 
 /// The `impl Client` block with the operation methods (not the constructors).

@@ -34,8 +34,8 @@ fn assert_problem(spec: &str, operation: Option<&str>, pointer: &str, message: &
 fn the_fixture_generates_and_is_deterministic() {
     let first = generate(TINY).unwrap();
     let second = generate(TINY).unwrap();
-    assert_eq!(first.code, second.code);
-    assert_eq!(first.operations.len(), 4);
+    assert_eq!(first.code(), second.code());
+    assert_eq!(first.operations().len(), 4);
 }
 
 #[test]
@@ -219,7 +219,7 @@ fn a_yaml_error_names_the_line() {
 
 #[test]
 fn extras_open_enums_are_emitted_with_an_unknown_variant() {
-    let code = generate(TINY).unwrap().code;
+    let code = generate(TINY).unwrap().code();
     assert!(code.contains("pub enum ClusterStatus"));
     assert!(code.contains("Unknown(::std::string::String)"));
     assert!(code.contains("PendingTerminate"));
@@ -229,21 +229,21 @@ fn extras_open_enums_are_emitted_with_an_unknown_variant() {
 #[test]
 fn extras_stream_all_exists_only_on_paged_lists() {
     let generated = generate(TINY).unwrap();
-    assert_eq!(generated.code.matches("pub fn stream_all(").count(), 1);
-    let list = generated.operations.iter().find(|o| o.id == "list_clusters").unwrap();
+    assert_eq!(generated.code().matches("pub fn stream_all(").count(), 1);
+    let list = generated.operations().iter().find(|o| o.id == "list_clusters").unwrap();
     assert!(list.paginated);
     let unpaged = generate(&tiny_with("        - $ref: '#/components/parameters/Offset'\n", "")).unwrap();
-    assert_eq!(unpaged.code.matches("pub fn stream_all(").count(), 0);
+    assert_eq!(unpaged.code().matches("pub fn stream_all(").count(), 0);
 }
 
 #[test]
 fn extras_route_global_operations_and_name_errors() {
     let generated = generate(TINY).unwrap();
-    let code = &generated.code;
+    let code = &generated.code();
     let dense: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     assert!(code.contains(r#"id: "get_user","#) && code.contains("scope: crate::meta::Scope::Global"));
     // `OPERATIONS` is sorted by id; each `send` hands over its row.
-    let mut ids: Vec<&str> = generated.operations.iter().map(|o| o.id.as_str()).collect();
+    let mut ids: Vec<&str> = generated.operations().iter().map(|o| o.id.as_str()).collect();
     ids.sort_unstable();
     let row = ids.iter().position(|id| *id == "list_clusters").unwrap();
     assert!(
@@ -256,9 +256,9 @@ fn extras_route_global_operations_and_name_errors() {
 #[test]
 fn what_every_request_carries_is_settled_at_generation() {
     let generated = generate(TINY).unwrap();
-    let code = &generated.code;
-    let operations = generated.operations.len();
-    let global = generated.operations.iter().filter(|o| o.scope == xplenty_gen::Scope::Global).count();
+    let code = &generated.code();
+    let operations = generated.operations().len();
+    let global = generated.operations().iter().filter(|o| o.scope == xplenty_gen::Scope::Global).count();
     let dense: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     assert!(!code.contains("api-version"), "the version travels in Accept only");
     assert!(!code.contains(r#"from_static("application/json")"#));
@@ -269,7 +269,7 @@ fn what_every_request_carries_is_settled_at_generation() {
 
 #[test]
 fn the_vendor_media_type_is_typed_not_raw() {
-    let code = generate(TINY).unwrap().code;
+    let code = generate(TINY).unwrap().code();
     assert!(!code.contains("ByteStream>"), "a vendor-typed response became raw bytes");
 }
 
@@ -284,7 +284,7 @@ fn answered_objects_must_declare_their_tolerance_and_get_the_tolerant_reading() 
     );
     assert_problem(&misplaced, None, "#/components/schemas/ClusterStatus/x-tolerant", "only object schemas");
 
-    let code = generate(TINY).unwrap().code;
+    let code = generate(TINY).unwrap().code();
     let cluster = &code[code.find("pub struct Cluster {").unwrap()..];
     let id = &cluster[..cluster.find("pub id: u64").unwrap()];
     assert!(id.trim_end().ends_with(r#"#[serde(deserialize_with = "crate::decode::tolerant")]"#), "{id}");
@@ -305,7 +305,7 @@ fn discriminated_unions_need_a_mapping_of_every_member_and_become_open_enums() {
             "{union}        mapping:\n          person: '#/components/schemas/User'\n      example: {{id: 1}}\n    User:\n"
         ),
     );
-    let code = generate(&mapped).unwrap().code;
+    let code = generate(&mapped).unwrap().code();
     assert!(code.contains("pub enum AnyUser"), "{code}");
     assert!(code.contains("Person(User)"));
     assert!(code.contains("Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>)"));

@@ -2,41 +2,19 @@
 //! (`type=s3,postgres`). progenitor ignores `explode` and repeats the key for each item;
 //! this pass makes those parameters' `send` write one joined value instead.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
-use crate::GenError;
-
-/// Operation id -> the names of its comma-joined query parameters.
-pub(crate) fn comma_joined(raw: &Value) -> BTreeMap<String, BTreeSet<String>> {
-    let resolve = |node: &Value| -> Value {
-        match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-            Some(pointer) => raw.pointer(pointer).cloned().unwrap_or(Value::Null),
-            None => node.clone(),
-        }
-    };
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for item in raw.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, item)| item) {
-        for op in item.as_object().into_iter().flatten().map(|(_, op)| op) {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
-            for parameter in op.get("parameters").and_then(Value::as_array).into_iter().flatten().map(&resolve) {
-                let joined = parameter["in"] == "query"
-                    && parameter["explode"] == false
-                    && resolve(&parameter["schema"])["type"] == "array";
-                if let (true, Some(name)) = (joined, parameter["name"].as_str()) {
-                    out.entry(id.to_owned()).or_default().insert(name.to_owned());
-                }
-            }
-        }
-    }
-    out
-}
+use crate::{GenError, Operation};
 
 /// Rewrites `QueryParam::new("name", &value)` of the comma-joined parameters in the
 /// body of one builder's `send`; fails when one of them is not found there.
-pub(crate) fn join_in(send: &mut syn::ImplItemFn, id: &str, names: &BTreeSet<String>) -> Result<(), GenError> {
+pub(crate) fn join_in(send: &mut syn::ImplItemFn, op: &Operation) -> Result<(), GenError> {
+    let (id, names) = (&op.id, &op.comma_joined);
+    if names.is_empty() {
+        return Ok(());
+    }
     let mut rewriter = Rewriter { names, found: BTreeSet::new() };
     rewriter.visit_impl_item_fn_mut(send);
     let missing: Vec<&String> = names.difference(&rewriter.found).collect();

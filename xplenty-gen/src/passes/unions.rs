@@ -8,48 +8,9 @@ use std::collections::BTreeSet;
 
 use heck::ToUpperCamelCase;
 use quote::{format_ident, quote};
-use serde_json::Value;
 
 use crate::GenError;
-
-/// One discriminated union of the spec.
-#[derive(Debug, Clone)]
-pub(crate) struct TaggedUnion {
-    pub name: String,
-    pub description: Option<String>,
-    /// The property that carries the tag, such as `type`.
-    pub property: String,
-    /// Tag value and the component schema it selects, in mapping order.
-    pub variants: Vec<(String, String)>,
-}
-
-/// Every component schema with `oneOf` and a `discriminator` with a `mapping`.
-pub(crate) fn tagged_unions(raw: &Value) -> Vec<TaggedUnion> {
-    let Some(schemas) = raw.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
-    schemas
-        .iter()
-        .filter_map(|(name, schema)| {
-            schema.get("oneOf")?;
-            let discriminator = schema.get("discriminator")?;
-            let property = discriminator.get("propertyName")?.as_str()?.to_owned();
-            let variants = discriminator
-                .get("mapping")?
-                .as_object()?
-                .iter()
-                .filter_map(|(tag, target)| {
-                    let target = target.as_str()?.strip_prefix("#/components/schemas/")?;
-                    Some((tag.clone(), target.to_owned()))
-                })
-                .collect();
-            Some(TaggedUnion {
-                name: name.clone(),
-                description: schema.get("description").and_then(Value::as_str).map(str::to_owned),
-                property,
-                variants,
-            })
-        })
-        .collect()
-}
+use crate::spec::model::TaggedUnion;
 
 /// The variant a tag value becomes (`googlecloudspanner` -> `Googlecloudspanner`).
 pub(crate) fn variant_name(tag: &str) -> String {
@@ -57,7 +18,7 @@ pub(crate) fn variant_name(tag: &str) -> String {
 }
 
 /// The items of one union; fails when a mapped schema was not generated.
-pub(crate) fn union_items(union: &TaggedUnion, type_names: &BTreeSet<String>) -> Result<Vec<syn::Item>, GenError> {
+pub(crate) fn items(union: &TaggedUnion, type_names: &BTreeSet<String>) -> Result<Vec<syn::Item>, GenError> {
     if let Some((tag, target)) = union.variants.iter().find(|(_, target)| !type_names.contains(target)) {
         return Err(GenError::Extras(format!(
             "union `{}` maps `{tag}` to `{target}`, which progenitor did not generate",

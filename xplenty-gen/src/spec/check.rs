@@ -8,9 +8,9 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::Spec;
-use crate::model::GLOBAL_SERVER;
-use crate::normalise::VENDOR_MEDIA_TYPE;
-use crate::tolerance;
+use crate::spec::model::GLOBAL_SERVER;
+use crate::spec::normalise::VENDOR_MEDIA_TYPE;
+use crate::spec::tolerance;
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const ERROR_RESPONSE: &str = "#/components/responses/Error";
@@ -288,7 +288,7 @@ impl<'a> Checker<'a> {
                 continue;
             };
             // A keyword (`self` -> `Self`) gets `Value` appended there.
-            let variant = crate::extras::variant_name(value);
+            let variant = crate::passes::open_enums::variant_name(value);
             let valid = variant.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && variant.chars().all(|c| c.is_ascii_alphanumeric())
                 && variant != "Unknown";

@@ -1,0 +1,52 @@
+//! What progenitor cannot emit, as passes over its output, in the order they run. Every
+//! name a pass uses is checked against what progenitor generated, so a mismatch fails
+//! generation with a message instead of failing the build later.
+
+pub(crate) mod constructors;
+pub(crate) mod null_collections;
+pub(crate) mod open_enums;
+pub(crate) mod operation_table;
+pub(crate) mod query_style;
+pub(crate) mod send;
+pub(crate) mod settle;
+pub(crate) mod stream_all;
+pub(crate) mod struct_builders;
+pub(crate) mod tolerance;
+pub(crate) mod unions;
+
+use std::collections::BTreeSet;
+
+use crate::GenError;
+use crate::spec::model::Model;
+
+/// Runs every pass on progenitor's file. `type_names` (progenitor's) gains the types the
+/// passes add.
+pub(crate) fn apply(file: &mut syn::File, model: &Model, type_names: &mut BTreeSet<String>) -> Result<(), GenError> {
+    // The unions replace what progenitor would emit for them; lists may carry them.
+    type_names.extend(model.unions.iter().map(|u| u.name.clone()));
+    let mut new_types: Vec<syn::Item> = model.open_enums.iter().flat_map(open_enums::items).collect();
+    for union in &model.unions {
+        new_types.extend(unions::items(union, type_names)?);
+    }
+    send::apply(module_mut(file, "builder")?, model, type_names)?;
+    let operation_builders = module_mut(file, "builder")?.clone();
+    let types = module_mut(file, "types")?;
+    struct_builders::apply(types, &operation_builders)?;
+    tolerance::apply(types, &model.tolerant)?;
+    null_collections::apply(types);
+    types.extend(new_types);
+    constructors::apply(file)?;
+    file.items.push(operation_table::item(model));
+    type_names.extend(model.open_enums.iter().map(|e| e.name.clone()));
+    Ok(())
+}
+
+fn module_mut<'f>(file: &'f mut syn::File, name: &str) -> Result<&'f mut Vec<syn::Item>, GenError> {
+    file.items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .ok_or_else(|| GenError::Extras(format!("progenitor emitted no `mod {name}`")))
+}

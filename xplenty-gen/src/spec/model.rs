@@ -1,0 +1,357 @@
+//! The one reading of a checked spec that every later stage shares: the operations
+//! (with the builder setter each parameter becomes), the open enums, the discriminated
+//! unions and the tolerant schemas. The passes, the CLI, the endpoint table, the test
+//! emitters and the fake's build all read this, so nothing re-derives it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
+use serde_json::Value;
+
+use crate::Spec;
+
+/// What generation knows of the spec before progenitor runs.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The loaded document, typed and as plain JSON.
+    pub spec: Spec,
+    /// Every operation, in spec order.
+    pub operations: Vec<Operation>,
+    /// Component schemas of `type: string` with `enum`, emitted as open enums.
+    pub open_enums: Vec<OpenEnum>,
+    /// Component schemas with `oneOf` and a discriminator mapping, emitted as open unions.
+    pub unions: Vec<TaggedUnion>,
+    /// Component schemas declared `x-tolerant: true`.
+    pub tolerant: BTreeSet<String>,
+    /// Every component schema name, in spec order: each is a type of `types`.
+    pub schemas: Vec<String>,
+}
+
+impl Model {
+    /// Reads the model of a spec that passed [`crate::check`].
+    pub fn new(spec: Spec) -> Model {
+        let mut operations = operations(&spec.document);
+        let comma_joined = comma_joined(&spec.raw);
+        for op in &mut operations {
+            if let Some(names) = comma_joined.get(&op.id) {
+                op.comma_joined = names.clone();
+            }
+        }
+        Model {
+            open_enums: open_enums(&spec.document),
+            unions: tagged_unions(&spec.raw),
+            tolerant: crate::spec::tolerance::tolerant_schemas(&spec.raw),
+            schemas: spec
+                .raw
+                .pointer("/components/schemas")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(name, _)| name.clone())
+                .collect(),
+            operations,
+            spec,
+        }
+    }
+
+    /// The operations sorted by id: the order of the runtime's `OPERATIONS` table.
+    pub fn operations_by_id(&self) -> Vec<&Operation> {
+        let mut sorted: Vec<&Operation> = self.operations.iter().collect();
+        sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        sorted
+    }
+}
+
+/// A component schema of `type: string` with `enum`, emitted as an open Rust enum.
+#[derive(Debug, Clone)]
+pub struct OpenEnum {
+    pub name: String,
+    pub description: Option<String>,
+    pub values: Vec<String>,
+}
+
+/// One discriminated union of the spec.
+#[derive(Debug, Clone)]
+pub struct TaggedUnion {
+    pub name: String,
+    pub description: Option<String>,
+    /// The property that carries the tag, such as `type`.
+    pub property: String,
+    /// Tag value and the component schema it selects, in mapping order.
+    pub variants: Vec<(String, String)>,
+}
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+}
+
+/// One path or query parameter of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    /// As on the wire.
+    pub name: String,
+    pub location: Location,
+    pub required: bool,
+    /// The builder method that sets it (`type` -> `type_`), checked against progenitor's
+    /// builders at generation.
+    pub setter: String,
+}
+
+/// Where an operation lives: under the account (`/{account_id}/api/...`) or directly
+/// under the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Account,
+    Global,
+}
+
+/// The shape of an operation's success body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuccessBody {
+    /// No body (`204`, or a `200` documented as empty).
+    Empty,
+    /// One component schema.
+    Schema(String),
+    /// An array of one component schema.
+    Array(String),
+    /// A bare JSON boolean.
+    Boolean,
+}
+
+/// One operation of the spec, as the extras, the endpoint table and the tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    pub id: String,
+    /// Upper case, as on the wire.
+    pub method: String,
+    /// The path template, relative to the scope's base.
+    pub path: String,
+    pub scope: Scope,
+    pub tag: String,
+    pub summary: String,
+    pub status: u16,
+    pub success: SuccessBody,
+    /// The request body's component schema, if any.
+    pub request_body: Option<String>,
+    /// Takes `offset` and `limit` and answers an array: the client streams its pages.
+    pub paginated: bool,
+    /// Path and query parameters, the operation's own before its path item's.
+    pub parameters: Vec<Parameter>,
+    /// Query arrays declared `style: form, explode: false`: sent comma-joined.
+    pub comma_joined: BTreeSet<String>,
+}
+
+impl Operation {
+    /// The builder type progenitor emits for this operation (`list_clusters` ->
+    /// `ListClusters`).
+    pub fn builder_name(&self) -> String {
+        heck::ToUpperCamelCase::to_upper_camel_case(self.id.as_str())
+    }
+}
+
+pub(crate) const GLOBAL_SERVER: &str = "https://api.xplenty.com";
+
+/// The operations of a checked document, in document order.
+pub fn operations(document: &OpenAPI) -> Vec<Operation> {
+    let mut out = Vec::new();
+    for (path, item) in &document.paths.paths {
+        let ReferenceOr::Item(item) = item else { continue };
+        let scope = if item.servers.iter().any(|s| s.url == GLOBAL_SERVER) { Scope::Global } else { Scope::Account };
+        for (method, op) in item.iter() {
+            let (status, success) = success(document, op);
+            let mut parameters: Vec<Parameter> = Vec::new();
+            for p in op.parameters.iter().chain(item.parameters.iter()).filter_map(|p| resolve_parameter(document, p)) {
+                let location = match p {
+                    openapiv3::Parameter::Path { .. } => Location::Path,
+                    openapiv3::Parameter::Query { .. } => Location::Query,
+                    _ => continue,
+                };
+                let data = p.parameter_data_ref();
+                // An operation's parameter overrides its path item's of the same name and place.
+                if parameters.iter().any(|q| q.name == data.name && q.location == location) {
+                    continue;
+                }
+                parameters.push(Parameter {
+                    name: data.name.clone(),
+                    location,
+                    required: data.required,
+                    setter: setter_name(&data.name),
+                });
+            }
+            let query = |name: &str| parameters.iter().any(|p| p.location == Location::Query && p.name == name);
+            let paginated = matches!(success, SuccessBody::Array(_)) && query("offset") && query("limit");
+            out.push(Operation {
+                id: op.operation_id.clone().unwrap_or_default(),
+                method: method.to_uppercase(),
+                path: path.clone(),
+                scope,
+                tag: op.tags.first().cloned().unwrap_or_default(),
+                summary: op.summary.clone().unwrap_or_default(),
+                status,
+                success,
+                request_body: op.request_body.as_ref().and_then(|b| body_schema(document, b)),
+                paginated,
+                parameters,
+                comma_joined: BTreeSet::new(),
+            });
+        }
+    }
+    out
+}
+
+fn resolve_parameter<'a>(
+    document: &'a OpenAPI,
+    parameter: &'a ReferenceOr<openapiv3::Parameter>,
+) -> Option<&'a openapiv3::Parameter> {
+    match parameter {
+        ReferenceOr::Item(p) => Some(p),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/parameters/")?;
+            match document.components.as_ref()?.parameters.get(name)? {
+                ReferenceOr::Item(p) => Some(p),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
+}
+
+fn body_schema(document: &OpenAPI, body: &ReferenceOr<openapiv3::RequestBody>) -> Option<String> {
+    let body = match body {
+        ReferenceOr::Item(b) => b,
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/requestBodies/")?;
+            document.components.as_ref()?.request_bodies.get(name)?.as_item()?
+        }
+    };
+    let media = body.content.values().next()?;
+    ref_name(media.schema.as_ref()?)
+}
+
+fn success(document: &OpenAPI, op: &openapiv3::Operation) -> (u16, SuccessBody) {
+    for (code, response) in &op.responses.responses {
+        let openapiv3::StatusCode::Code(code) = code else { continue };
+        if !(200..300).contains(code) {
+            continue;
+        }
+        let response = match response {
+            ReferenceOr::Item(r) => Some(r),
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/responses/")
+                .and_then(|n| document.components.as_ref()?.responses.get(n)?.as_item()),
+        };
+        let Some(schema) = response.and_then(|r| r.content.values().next()).and_then(|m| m.schema.as_ref()) else {
+            return (*code, SuccessBody::Empty);
+        };
+        let body = if let Some(name) = ref_name(schema) {
+            SuccessBody::Schema(name)
+        } else if let ReferenceOr::Item(Schema { schema_kind: SchemaKind::Type(t), .. }) = schema {
+            match t {
+                Type::Array(a) => match a.items.as_ref().map(|i| i.clone().unbox()) {
+                    Some(items) => ref_name(&items).map(SuccessBody::Array).unwrap_or(SuccessBody::Empty),
+                    None => SuccessBody::Empty,
+                },
+                Type::Boolean(_) => SuccessBody::Boolean,
+                _ => SuccessBody::Empty,
+            }
+        } else {
+            SuccessBody::Empty
+        };
+        return (*code, body);
+    }
+    (0, SuccessBody::Empty)
+}
+
+fn ref_name(schema: &ReferenceOr<Schema>) -> Option<String> {
+    match schema {
+        ReferenceOr::Reference { reference } => reference.strip_prefix("#/components/schemas/").map(str::to_owned),
+        ReferenceOr::Item(_) => None,
+    }
+}
+
+/// progenitor's builder setter for a parameter name: snake case, with a Rust keyword
+/// suffixed by `_`. The `send` pass fails generation when a builder lacks one.
+pub(crate) fn setter_name(name: &str) -> String {
+    let name = heck::ToSnakeCase::to_snake_case(name);
+    match name.as_str() {
+        "type" | "self" | "crate" | "super" | "ref" | "move" | "match" | "mod" | "fn" | "impl" | "use" => {
+            format!("{name}_")
+        }
+        _ => name,
+    }
+}
+
+fn open_enums(document: &OpenAPI) -> Vec<OpenEnum> {
+    let Some(components) = &document.components else { return Vec::new() };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| {
+            let ReferenceOr::Item(schema) = schema else { return None };
+            let SchemaKind::Type(Type::String(string)) = &schema.schema_kind else { return None };
+            if string.enumeration.is_empty() {
+                return None;
+            }
+            Some(OpenEnum {
+                name: name.clone(),
+                description: schema.schema_data.description.clone(),
+                values: string.enumeration.iter().flatten().cloned().collect(),
+            })
+        })
+        .collect()
+}
+
+/// Every component schema with `oneOf` and a `discriminator` with a `mapping`.
+fn tagged_unions(raw: &Value) -> Vec<TaggedUnion> {
+    let Some(schemas) = raw.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
+    schemas
+        .iter()
+        .filter_map(|(name, schema)| {
+            schema.get("oneOf")?;
+            let discriminator = schema.get("discriminator")?;
+            let property = discriminator.get("propertyName")?.as_str()?.to_owned();
+            let variants = discriminator
+                .get("mapping")?
+                .as_object()?
+                .iter()
+                .filter_map(|(tag, target)| {
+                    let target = target.as_str()?.strip_prefix("#/components/schemas/")?;
+                    Some((tag.clone(), target.to_owned()))
+                })
+                .collect();
+            Some(TaggedUnion {
+                name: name.clone(),
+                description: schema.get("description").and_then(Value::as_str).map(str::to_owned),
+                property,
+                variants,
+            })
+        })
+        .collect()
+}
+
+/// Operation id -> the names of its comma-joined query parameters.
+fn comma_joined(raw: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let resolve = |node: &Value| -> Value {
+        match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            Some(pointer) => raw.pointer(pointer).cloned().unwrap_or(Value::Null),
+            None => node.clone(),
+        }
+    };
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for item in raw.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, item)| item) {
+        for op in item.as_object().into_iter().flatten().map(|(_, op)| op) {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            for parameter in op.get("parameters").and_then(Value::as_array).into_iter().flatten().map(&resolve) {
+                let joined = parameter["in"] == "query"
+                    && parameter["explode"] == false
+                    && resolve(&parameter["schema"])["type"] == "array";
+                if let (true, Some(name)) = (joined, parameter["name"].as_str()) {
+                    out.entry(id.to_owned()).or_default().insert(name.to_owned());
+                }
+            }
+        }
+    }
+    out
+}
