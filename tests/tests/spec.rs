@@ -135,3 +135,16 @@ fn the_spec_holds_every_documented_operation() {
     assert!(extra.is_empty(), "operations not in the inventory (add them there with a note): {extra:?}");
     assert!(missing.is_empty(), "{} documented operations are missing from the spec: {missing:?}", missing.len());
 }
+
+#[test]
+fn the_compiled_client_routes_every_operation_of_the_spec() {
+    // build.rs compiles `generate(spec)`, which `cargo xtask check` compares with the
+    // snapshots; the compiled table of operations must be the generator's.
+    let text = std::fs::read_to_string(root().join("spec/xplenty.yaml")).unwrap();
+    let model = xplenty_gen::describe(&text).unwrap_or_else(|e| panic!("{e}"));
+    let expected: Vec<(&str, &str, &str)> =
+        model.operations_by_id().iter().map(|o| (o.id.as_str(), o.method.as_str(), o.path.as_str())).collect();
+    let compiled: Vec<(&str, &str, &str)> =
+        xplenty_api::meta::OPERATIONS.iter().map(|o| (o.id, o.method, o.path)).collect();
+    assert_eq!(compiled, expected);
+}
