@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod endpoints;
 mod error;
+pub mod examples;
 mod extras;
 mod json_schema;
 mod load;
