@@ -22,6 +22,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
+use crate::spec::model::resolve;
 use crate::{GenError, Operation, SuccessBody};
 
 /// Actions whose derived name reads oddly: operation id -> action.
@@ -189,17 +190,6 @@ struct Input {
     long_help: Option<String>,
 }
 
-fn resolve<'a>(raw: &'a Value, mut value: &'a Value) -> &'a Value {
-    for _ in 0..16 {
-        let Some(reference) = value.get("$ref").and_then(Value::as_str) else { break };
-        let Some(pointer) = reference.strip_prefix('#') else { break };
-        match raw.pointer(pointer) {
-            Some(target) => value = target,
-            None => break,
-        }
-    }
-    value
-}
 
 fn kind_of(raw: &Value, schema: &Value) -> Kind {
     let schema = resolve(raw, schema);

@@ -1,5 +1,6 @@
 use serde_json::{Map, Value, json};
 
+use crate::spec::model::resolve;
 use crate::spec::tolerance;
 
 /// Converts an OpenAPI 3.0 schema of `root` into a self-contained JSON Schema (draft 4):
@@ -119,17 +120,6 @@ fn discriminated(root: &Value, map: &Map<String, Value>, depth: usize) -> Option
 }
 
 /// Follows `$ref`s to the schema they name.
-fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
-    let mut schema = schema;
-    for _ in 0..MAX_DEPTH {
-        match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')).and_then(|p| root.pointer(p))
-        {
-            Some(target) => schema = target,
-            None => break,
-        }
-    }
-    schema
-}
 
 /// Widens a converted property of a tolerant schema where the client reads it
 /// tolerantly: the scalar itself, the items of an array of scalars, the values of a map

@@ -14,6 +14,7 @@
 mod cli;
 mod endpoints;
 mod error;
+pub mod examples;
 mod format;
 mod json_schema;
 mod passes;

@@ -275,12 +275,20 @@ fn ref_name(schema: &ReferenceOr<Schema>) -> Option<String> {
 /// suffixed by `_`. The `send` pass fails generation when a builder lacks one.
 pub(crate) fn setter_name(name: &str) -> String {
     let name = heck::ToSnakeCase::to_snake_case(name);
-    match name.as_str() {
-        "type" | "self" | "crate" | "super" | "ref" | "move" | "match" | "mod" | "fn" | "impl" | "use" => {
-            format!("{name}_")
+    if syn::parse_str::<syn::Ident>(&name).is_ok() { name } else { format!("{name}_") }
+}
+
+/// Follows `$ref`s in the JSON form of the spec to the node they name. A dangling one is
+/// left as is, and a cycle stops after a bounded number of steps (the checks report both).
+pub(crate) fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        let target = node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#'));
+        match target.and_then(|pointer| root.pointer(pointer)) {
+            Some(target) => node = target,
+            None => break,
         }
-        _ => name,
     }
+    node
 }
 
 fn open_enums(document: &OpenAPI) -> Vec<OpenEnum> {
@@ -333,20 +341,15 @@ fn tagged_unions(raw: &Value) -> Vec<TaggedUnion> {
 
 /// Operation id -> the names of its comma-joined query parameters.
 fn comma_joined(raw: &Value) -> BTreeMap<String, BTreeSet<String>> {
-    let resolve = |node: &Value| -> Value {
-        match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-            Some(pointer) => raw.pointer(pointer).cloned().unwrap_or(Value::Null),
-            None => node.clone(),
-        }
-    };
+    let resolved = |node| resolve(raw, node);
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for item in raw.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, item)| item) {
         for op in item.as_object().into_iter().flatten().map(|(_, op)| op) {
             let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
-            for parameter in op.get("parameters").and_then(Value::as_array).into_iter().flatten().map(&resolve) {
+            for parameter in op.get("parameters").and_then(Value::as_array).into_iter().flatten().map(resolved) {
                 let joined = parameter["in"] == "query"
                     && parameter["explode"] == false
-                    && resolve(&parameter["schema"])["type"] == "array";
+                    && resolved(&parameter["schema"])["type"] == "array";
                 if let (true, Some(name)) = (joined, parameter["name"].as_str()) {
                     out.entry(id.to_owned()).or_default().insert(name.to_owned());
                 }
