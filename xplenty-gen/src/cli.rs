@@ -190,7 +190,6 @@ struct Input {
     long_help: Option<String>,
 }
 
-
 fn kind_of(raw: &Value, schema: &Value) -> Kind {
     let schema = resolve(raw, schema);
     if let Some([only]) = schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {

@@ -119,8 +119,6 @@ fn discriminated(root: &Value, map: &Map<String, Value>, depth: usize) -> Option
     Some(json!({ "anyOf": branches }))
 }
 
-/// Follows `$ref`s to the schema they name.
-
 /// Widens a converted property of a tolerant schema where the client reads it
 /// tolerantly: the scalar itself, the items of an array of scalars, the values of a map
 /// of scalars (whose `null` values the client leaves out).

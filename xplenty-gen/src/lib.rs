@@ -1,6 +1,6 @@
 //! The one generation path of xplenty-rs, stage by stage:
 //!
-//! 1. [`spec`]: load the YAML, check the project's rules (every problem at once), and
+//! 1. `spec`: load the YAML, check the project's rules (every problem at once), and
 //!    read the [`Model`] every later stage shares ([`describe`] stops here);
 //! 2. [`progenitor`]: one settings value, one run;
 //! 3. parse progenitor's tokens with syn;

@@ -1,6 +1,6 @@
 //! `cargo xtask <command>`: the maintainer loop around the generator.
 //!
-//! - `regen`: rewrite every artefact generated from `spec/xplenty.yaml` (see [`regen`]);
+//! - `regen`: rewrite every artefact generated from `spec/xplenty.yaml` (see [`mod@regen`]);
 //! - `check`: fail when any of them differs from what the generator emits now;
 //! - `gen-stats`: how long each generation stage takes and how much it emits;
 //! - `bench`: the client benchmarks (with the calls of 20 concurrent waits on the fake, shared
