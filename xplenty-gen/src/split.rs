@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use heck::ToSnakeCase;
+use syn::visit_mut::VisitMut;
 
 /// What a piece holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -158,8 +159,12 @@ pub(crate) fn source_files(file: &syn::File) -> Vec<SourceFile> {
 }
 
 /// The module with each named item moved to `<dir>/<name>.rs` (the operation builders'
-/// files named by operation id) and an `include!` in its place; nested `builder` modules
-/// likewise, one directory down.
+/// files named by operation id); nested `builder` modules likewise, one directory down.
+///
+/// In `types` and `builder` each file is included into a module of its own, re-exported
+/// whole: rustc's incremental mode cuts code into codegen units by module, so an edit of
+/// one type or operation re-generates its own machine code, not its whole module's. The
+/// few struct builders left in `types::builder` are included as they are.
 fn split_module(module: &syn::ItemMod, dir: &str, parts: &mut BTreeMap<String, Vec<syn::Item>>) -> syn::ItemMod {
     let mut frame = module.clone();
     let Some((_, items)) = frame.content.as_mut() else { return frame };
@@ -170,11 +175,20 @@ fn split_module(module: &syn::ItemMod, dir: &str, parts: &mut BTreeMap<String, V
                 kept.push(syn::Item::Mod(split_module(inner, &format!("{dir}/builder"), parts)));
             }
             (_, Some(name)) => {
-                let file_name = if dir == "builder" { name.to_snake_case() } else { name };
+                let file_name = if dir == "builder" { name.to_snake_case() } else { name.clone() };
                 let path = format!("{dir}/{file_name}.rs");
+                let own_module = !dir.contains('/');
                 let items = parts.entry(path.clone()).or_default();
                 if items.is_empty() {
-                    kept.push(include(&path));
+                    if own_module {
+                        kept.extend(include_in_module(&name.to_snake_case(), &path));
+                    } else {
+                        kept.push(include(&path));
+                    }
+                }
+                let mut item = item;
+                if own_module {
+                    OneLevelDown.visit_item_mut(&mut item);
                 }
                 items.push(item);
             }
@@ -183,6 +197,25 @@ fn split_module(module: &syn::ItemMod, dir: &str, parts: &mut BTreeMap<String, V
     }
     *items = kept;
     frame
+}
+
+/// `mod __<name> { use super::*; include!(..); } pub use __<name>::*;`
+fn include_in_module(name: &str, path: &str) -> [syn::Item; 2] {
+    let module = quote::format_ident!("__{name}");
+    let include = include(path);
+    [syn::parse_quote! { mod #module { use super::*; #include } }, syn::parse_quote! { pub use #module::*; }]
+}
+
+/// Makes `super::X` paths of an item mean what they meant one module up.
+struct OneLevelDown;
+
+impl VisitMut for OneLevelDown {
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if path.segments.first().is_some_and(|s| s.ident == "super") {
+            path.segments.insert(0, syn::parse_quote!(super));
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
 }
 
 /// `include!(concat!(env!("OUT_DIR"), "/<path>"));`

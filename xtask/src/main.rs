@@ -3,12 +3,13 @@
 //! - `regen`: rewrite every artefact generated from `spec/xplenty.yaml` (see [`mod@regen`]);
 //! - `check`: fail when any of them differs from what the generator emits now;
 //! - `gen-stats`: how long each generation stage takes and how much it emits;
-//! - `bench`: the client benchmarks (with the calls of 20 concurrent waits on the fake, shared
-//!   and unshared), then the incremental build after a spec edit.
+//! - `bench`: the client benchmarks, the generator's stages, then a one-field spec edit
+//!   with regen and build, and cold builds (see [`mod@bench`]).
 
+mod bench;
 mod regen;
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use regen::{Mode, workspace_root};
 
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
         Some("regen") => regen(Mode::Write),
         Some("check") => regen(Mode::Check),
         Some("gen-stats") => gen_stats(),
-        Some("bench") => bench(),
+        Some("bench") => bench::run(),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -61,7 +62,7 @@ fn regen(mode: Mode) -> Result<(), String> {
     }
 }
 
-fn gen_stats() -> Result<(), String> {
+pub(crate) fn gen_stats() -> Result<(), String> {
     let spec = workspace_root().join("spec/xplenty.yaml");
     let text = std::fs::read_to_string(&spec).map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
     // The first run pays for page faults and lazy statics; report a warm median.
@@ -92,41 +93,6 @@ fn gen_stats() -> Result<(), String> {
         ms(median.parse),
         ms(median.passes),
         ms(median.format)
-    );
-    Ok(())
-}
-
-/// Runs the benchmarks (release), then times `cargo build -p xplenty-api` after the spec
-/// is touched, which is what a maintainer waits for in the edit loop.
-fn bench() -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let root = workspace_root();
-    let run = |args: &[&str]| -> Result<(), String> {
-        let status = Command::new(&cargo)
-            .current_dir(&root)
-            .args(args)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed", args.join(" "))) }
-    };
-    run(&["bench", "-p", "xplenty-tests", "--bench", "client"])?;
-    gen_stats()?;
-    run(&["build", "--quiet", "-p", "xplenty-api"])?;
-    // The build script reads the package's copy; touching the top-level file rebuilds nothing.
-    let spec = root.join("xplenty-api/spec/xplenty.yaml");
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        // Rewriting the same bytes bumps the modification time, which is what cargo sees.
-        let text = std::fs::read(&spec).map_err(|e| e.to_string())?;
-        std::fs::write(&spec, text).map_err(|e| e.to_string())?;
-        let started = std::time::Instant::now();
-        run(&["build", "--quiet", "-p", "xplenty-api"])?;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    println!(
-        "incremental `cargo build -p xplenty-api` after touching the spec (median of 3): {:.1} s",
-        times[1].as_secs_f64()
     );
     Ok(())
 }
