@@ -5,10 +5,11 @@
 use std::cell::RefCell;
 use std::future::Future;
 
-use reqwest::StatusCode;
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::{Request, StatusCode};
 
 use crate::meta::Operation;
-use crate::{Error, RateLimit, ResponseValue, types};
+use crate::{Client, Error, RateLimit, ResponseValue, types};
 
 /// What the attempts of one call saw; read when the call fails.
 #[derive(Debug, Default, Clone)]
@@ -48,6 +49,50 @@ pub(crate) fn finish(record: CallRecord) {
 
 /// What a generated call returns.
 pub(crate) type Generated<T> = Result<ResponseValue<T>, progenitor_client::Error<types::Error>>;
+
+/// What every generated `send_raw` does once its request is built: the hooks around the
+/// attempts, then the answer read as `T` when it has the documented `success` status, as
+/// the API's error for 4xx and 5xx, and as unexpected otherwise.
+pub(crate) async fn exchange<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    request: Request,
+    info: &OperationInfo,
+    success: u16,
+) -> Generated<T> {
+    let response = respond(client, request, info).await?;
+    match response.status().as_u16() {
+        status if status == success => ResponseValue::from_response(response).await,
+        400..=599 => Err(progenitor_client::Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+        _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
+    }
+}
+
+/// [`exchange`] for an operation documented to answer without a body.
+pub(crate) async fn exchange_empty(
+    client: &Client,
+    request: Request,
+    info: &OperationInfo,
+    success: u16,
+) -> Generated<()> {
+    let response = respond(client, request, info).await?;
+    match response.status().as_u16() {
+        status if status == success => Ok(ResponseValue::empty(response)),
+        400..=599 => Err(progenitor_client::Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+        _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
+    }
+}
+
+/// The hooks in progenitor's order: `pre`, `exec` (the attempts), `post`.
+async fn respond(
+    client: &Client,
+    mut request: Request,
+    info: &OperationInfo,
+) -> Result<reqwest::Response, progenitor_client::Error<types::Error>> {
+    client.pre(&mut request, info).await?;
+    let result = client.exec(request, info).await;
+    client.post(&result, info).await?;
+    Ok(result?)
+}
 
 /// Runs one generated call and converts its error, naming the operation.
 pub(crate) async fn send<T>(

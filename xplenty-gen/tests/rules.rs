@@ -268,6 +268,20 @@ fn what_every_request_carries_is_settled_at_generation() {
 }
 
 #[test]
+fn every_call_ends_in_the_runtime_exchange_read_by_its_documented_status() {
+    let generated = generate(TINY).unwrap();
+    let dense: String = generated.code().chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(!dense.contains("client.pre("), "the hooks are the runtime's, not each operation's");
+    assert!(!dense.contains("UnexpectedResponse"));
+    for op in generated.operations() {
+        let empty = op.success == xplenty_gen::SuccessBody::Empty;
+        let function = if empty { "exchange_empty" } else { "exchange" };
+        let call = format!("crate::call::{function}(client,request,&info,{}u16).await", op.status);
+        assert!(dense.contains(&call), "{}: {call}", op.id);
+    }
+}
+
+#[test]
 fn the_vendor_media_type_is_typed_not_raw() {
     let code = generate(TINY).unwrap().code();
     assert!(!code.contains("ByteStream>"), "a vendor-typed response became raw bytes");

@@ -3,6 +3,7 @@
 //! generation with a message instead of failing the build later.
 
 pub(crate) mod constructors;
+pub(crate) mod exchange;
 pub(crate) mod null_collections;
 pub(crate) mod open_enums;
 pub(crate) mod operation_table;

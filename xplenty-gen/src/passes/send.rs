@@ -33,6 +33,7 @@ pub(crate) fn apply(builders: &mut [syn::Item], model: &Model, type_names: &BTre
                 f.vis = syn::Visibility::Inherited;
                 crate::passes::query_style::join_in(f, op)?;
                 crate::passes::settle::settle_request(f, op)?;
+                crate::passes::exchange::apply(f, op)?;
                 ok_type = Some(success_type(&f.sig.output, &op.id)?);
             }
         }
