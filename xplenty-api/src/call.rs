@@ -61,9 +61,23 @@ pub(crate) async fn exchange<T: serde::de::DeserializeOwned>(
 ) -> Generated<T> {
     let response = respond(client, request, info).await?;
     match response.status().as_u16() {
-        status if status == success => ResponseValue::from_response(response).await,
-        400..=599 => Err(progenitor_client::Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+        status if status == success => decode(response).await,
+        400..=599 => Err(progenitor_client::Error::ErrorResponse(decode(response).await?)),
         _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
+    }
+}
+
+/// What progenitor's `ResponseValue::from_response` does, with the headers moved out of
+/// the answer instead of copied.
+async fn decode<T: serde::de::DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = response.bytes().await.map_err(progenitor_client::Error::ResponseBodyError)?;
+    match serde_json::from_slice(&body) {
+        Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
+        Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(body, e)),
     }
 }
 
@@ -77,7 +91,7 @@ pub(crate) async fn exchange_empty(
     let response = respond(client, request, info).await?;
     match response.status().as_u16() {
         status if status == success => Ok(ResponseValue::empty(response)),
-        400..=599 => Err(progenitor_client::Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+        400..=599 => Err(progenitor_client::Error::ErrorResponse(decode(response).await?)),
         _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 /// The `X-RateLimit-*` figures of a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,12 +20,12 @@ pub struct RateLimit {
 impl RateLimit {
     /// Reads both headers; `None` unless both are present and numeric.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+        // Names built once: a lookup by `&str` parses the name on every call.
+        static LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+        static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+        let number = |name: &HeaderName| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
         let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
-        Some(RateLimit {
-            limit: clamp(number("x-ratelimit-limit")?),
-            remaining: clamp(number("x-ratelimit-remaining")?),
-        })
+        Some(RateLimit { limit: clamp(number(&LIMIT)?), remaining: clamp(number(&REMAINING)?) })
     }
 }
 

@@ -150,10 +150,9 @@ pub(crate) fn source_files(file: &syn::File) -> Vec<SourceFile> {
             other => root.push(other.clone()),
         }
     }
-    let mut out =
-        vec![SourceFile { path: "xplenty.rs".to_owned(), code: crate::format::file(&syn::parse_quote! { #(#root)* }) }];
+    let mut out = vec![SourceFile { path: "xplenty.rs".to_owned(), code: crate::format::file(&file_of(root)) }];
     for (path, items) in parts {
-        out.push(SourceFile { path, code: crate::format::file(&syn::parse_quote! { #(#items)* }) });
+        out.push(SourceFile { path, code: crate::format::file(&file_of(items)) });
     }
     out
 }
@@ -262,6 +261,11 @@ fn in_builder_module(item: syn::Item) -> syn::Item {
 }
 
 fn render(items: Vec<syn::Item>) -> String {
-    let file: syn::File = syn::parse_quote! { #(#items)* };
+    let file = file_of(items);
     prettyplease::unparse(&file).replace("\r\n", "\n")
+}
+
+/// The items as a file, without printing and re-parsing them.
+fn file_of(items: Vec<syn::Item>) -> syn::File {
+    syn::File { shebang: None, frontmatter: None, attrs: Vec::new(), items }
 }
