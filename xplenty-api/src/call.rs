@@ -108,15 +108,18 @@ async fn respond(
     Ok(result?)
 }
 
-/// Runs one generated call and converts its error, naming the operation.
+/// Runs one generated call and converts its error, naming the operation. The answer is
+/// returned from inside the call's scope rather than through [`recorded`]'s pair: it is
+/// large (`ResponseValue<Cluster>` is over a kilobyte), and each layer moves it.
 pub(crate) async fn send<T>(
     operation: &'static Operation,
     call: impl Future<Output = Generated<T>>,
 ) -> Result<ResponseValue<T>, Error> {
-    match recorded(operation, call).await {
-        (Ok(response), _) => Ok(response),
-        (Err(error), record) => Err(Error::from_generated(operation.id, error, record)),
-    }
+    let context = Call { operation, record: RefCell::new(CallRecord::default()) };
+    CALL.scope(context, async move {
+        call.await.map_err(|error| Error::from_generated(operation.id, error, CALL.with(|call| call.record.take())))
+    })
+    .await
 }
 
 /// Runs one generated call and hands back what its attempts saw beside its result.
