@@ -157,8 +157,8 @@ pub(crate) fn source_files(file: &syn::File) -> Vec<SourceFile> {
     out
 }
 
-/// The module with each named item moved to `<dir>/<name>.rs` (the operation builders'
-/// files named by operation id); nested `builder` modules likewise, one directory down.
+/// The module with each named item moved to `<dir>/<snake_name>.rs`; nested `builder`
+/// modules likewise, one directory down.
 ///
 /// In `types` and `builder` each file is included into a module of its own, re-exported
 /// whole: rustc's incremental mode cuts code into codegen units by module, so an edit of
@@ -168,19 +168,31 @@ fn split_module(module: &syn::ItemMod, dir: &str, parts: &mut BTreeMap<String, V
     let mut frame = module.clone();
     let Some((_, items)) = frame.content.as_mut() else { return frame };
     let mut kept = Vec::new();
+    // Each item's file (and module) name: its snake-case name, made unique, so that
+    // names differing only in case (`ClusterURL`, `ClusterUrl`) get files of their own,
+    // also on a file system that ignores case.
+    let mut file_names: BTreeMap<String, String> = BTreeMap::new();
     for item in std::mem::take(items) {
         match (&item, item_name(&item)) {
             (syn::Item::Mod(inner), _) if inner.ident == "builder" => {
                 kept.push(syn::Item::Mod(split_module(inner, &format!("{dir}/builder"), parts)));
             }
             (_, Some(name)) => {
-                let file_name = if dir == "builder" { name.to_snake_case() } else { name.clone() };
+                let taken = file_names.len();
+                let file_name = file_names
+                    .entry(name.clone())
+                    .or_insert_with_key(|name| {
+                        let snake = name.to_snake_case();
+                        let clash = parts.contains_key(&format!("{dir}/{snake}.rs"));
+                        if clash { format!("{snake}_{taken}") } else { snake }
+                    })
+                    .clone();
                 let path = format!("{dir}/{file_name}.rs");
                 let own_module = !dir.contains('/');
                 let items = parts.entry(path.clone()).or_default();
                 if items.is_empty() {
                     if own_module {
-                        kept.extend(include_in_module(&name.to_snake_case(), &path));
+                        kept.extend(include_in_module(&file_name, &path));
                     } else {
                         kept.push(include(&path));
                     }

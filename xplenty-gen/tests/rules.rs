@@ -324,3 +324,23 @@ fn discriminated_unions_need_a_mapping_of_every_member_and_become_open_enums() {
     assert!(code.contains("Person(User)"));
     assert!(code.contains("Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>)"));
 }
+
+#[test]
+fn the_compiled_files_are_one_module_per_type_and_operation_each_included_once() {
+    let generated = generate(TINY).unwrap();
+    let root = &generated.files[0];
+    assert_eq!(root.path, "xplenty.rs");
+    for file in &generated.files[1..] {
+        assert_eq!(root.code.matches(&format!("\"/{}\"", file.path)).count(), 1, "{}", file.path);
+        let Some(name) = file.path.strip_prefix("types/").or_else(|| file.path.strip_prefix("builder/")) else {
+            continue;
+        };
+        if let Some(module) = name.strip_suffix(".rs").filter(|m| !m.contains('/')) {
+            // A module of its own (its own codegen unit), re-exported whole.
+            assert!(root.code.contains(&format!("mod __{module} {{")), "no module for {}", file.path);
+            assert!(root.code.contains(&format!("pub use __{module}::*;")));
+        }
+    }
+    assert!(generated.files.iter().any(|f| f.path == "types/cluster.rs"));
+    assert!(generated.files.iter().any(|f| f.path == "builder/list_clusters.rs"));
+}
