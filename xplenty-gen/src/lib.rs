@@ -7,8 +7,8 @@
 //! 4. `passes`: what progenitor cannot emit, one file per pass;
 //! 5. format with prettyplease.
 //!
-//! [`generate`] runs them all, and `build.rs` of `xplenty-api`, `cargo xtask` and the CLI
-//! target take its [`Generated`]; the spec-derived test code needs only the
+//! [`generate`] runs them all; `build.rs` of `xplenty-api`, `cargo xtask` and the CLI
+//! target take its [`Generated`]. The spec-derived test code ([`examples`]) needs the
 //! model alone.
 
 mod cli;
