@@ -20,8 +20,8 @@ fn main() {
     // xplenty-api's build reports a broken spec in full; here it only has to not crash.
     let model = xplenty_gen::describe(&text).ok();
     let raw = model.as_ref().map_or(&serde_json::Value::Null, |model| &model.spec.raw);
-    let mut operations = model.as_ref().map(|model| model.operations.clone()).unwrap_or_default();
-    operations.sort_by(|a, b| a.id.cmp(&b.id));
+    let operations: Vec<_> =
+        model.as_ref().map(|model| model.operations_by_id().into_iter().cloned().collect()).unwrap_or_default();
     let calls = examples::example_calls(raw, &operations);
     let calls = calls.map_or_else(|e| examples::compile_error(&e), |c| examples::documented_calls(&c));
     std::fs::write(out.join("documented.rs"), examples::documented_table(raw, &operations))

@@ -60,8 +60,28 @@ pub(crate) async fn exchange<T: serde::de::DeserializeOwned>(
     success: u16,
 ) -> Generated<T> {
     let response = respond(client, request, info).await?;
+    decode(documented(response, success).await?).await
+}
+
+/// [`exchange`] for an operation documented to answer without a body.
+pub(crate) async fn exchange_empty(
+    client: &Client,
+    request: Request,
+    info: &OperationInfo,
+    success: u16,
+) -> Generated<()> {
+    let response = respond(client, request, info).await?;
+    Ok(ResponseValue::empty(documented(response, success).await?))
+}
+
+/// The answer if it has the documented `success` status; otherwise the error its status
+/// is: the API's error for 4xx and 5xx, unexpected for anything else.
+async fn documented(
+    response: reqwest::Response,
+    success: u16,
+) -> Result<reqwest::Response, progenitor_client::Error<types::Error>> {
     match response.status().as_u16() {
-        status if status == success => decode(response).await,
+        status if status == success => Ok(response),
         400..=599 => Err(progenitor_client::Error::ErrorResponse(decode(response).await?)),
         _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
     }
@@ -78,21 +98,6 @@ async fn decode<T: serde::de::DeserializeOwned, E>(
     match serde_json::from_slice(&body) {
         Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
         Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(body, e)),
-    }
-}
-
-/// [`exchange`] for an operation documented to answer without a body.
-pub(crate) async fn exchange_empty(
-    client: &Client,
-    request: Request,
-    info: &OperationInfo,
-    success: u16,
-) -> Generated<()> {
-    let response = respond(client, request, info).await?;
-    match response.status().as_u16() {
-        status if status == success => Ok(ResponseValue::empty(response)),
-        400..=599 => Err(progenitor_client::Error::ErrorResponse(decode(response).await?)),
-        _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
     }
 }
 
@@ -115,8 +120,7 @@ pub(crate) async fn send<T>(
     operation: &'static Operation,
     call: impl Future<Output = Generated<T>>,
 ) -> Result<ResponseValue<T>, Error> {
-    let context = Call { operation, record: RefCell::new(CallRecord::default()) };
-    CALL.scope(context, async move {
+    in_call(operation, async move {
         call.await.map_err(|error| Error::from_generated(operation.id, error, CALL.with(|call| call.record.take())))
     })
     .await
@@ -127,10 +131,14 @@ pub(crate) async fn recorded<T>(
     operation: &'static Operation,
     call: impl Future<Output = Generated<T>>,
 ) -> (Generated<T>, CallRecord) {
-    let context = Call { operation, record: RefCell::new(CallRecord::default()) };
-    CALL.scope(context, async move {
+    in_call(operation, async move {
         let result = call.await;
         (result, CALL.with(|call| call.record.take()))
     })
     .await
+}
+
+/// Runs `work` as one call of `operation`, with an empty record for its attempts.
+fn in_call<F: Future>(operation: &'static Operation, work: F) -> impl Future<Output = F::Output> {
+    CALL.scope(Call { operation, record: RefCell::new(CallRecord::default()) }, work)
 }
