@@ -23,7 +23,7 @@ use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
 use crate::spec::model::resolve;
-use crate::{GenError, Operation, SuccessBody};
+use crate::{GenError, Location, Operation, SuccessBody};
 
 /// Actions whose derived name reads oddly: operation id -> action.
 pub const ACTION_OVERRIDES: &[(&str, &str)] = &[
@@ -246,35 +246,28 @@ struct Parameters {
     query: Vec<Input>,
 }
 
-fn parameters(raw: &Value, operation: &Operation) -> Result<Parameters, GenError> {
-    let (item, op) = raw_operation(raw, operation)
-        .ok_or_else(|| GenError::Extras(format!("{}: operation not found in the raw spec", operation.id)))?;
+fn parameters(raw: &Value, operation: &Operation) -> Parameters {
     let mut path = Vec::new();
     let mut query = Vec::new();
-    let listed = op.get("parameters").and_then(Value::as_array).into_iter().flatten();
-    let inherited = item.get("parameters").and_then(Value::as_array).into_iter().flatten();
-    for parameter in listed.chain(inherited) {
-        let parameter = resolve(raw, parameter);
-        let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let description = parameter.get("description").and_then(Value::as_str);
+    for parameter in &operation.parameters {
+        let description = parameter.raw.get("description").and_then(Value::as_str);
         let input = Input {
-            flag: name.to_kebab_case(),
-            name: name.clone(),
+            flag: parameter.name.to_kebab_case(),
+            name: parameter.name.clone(),
             aliases: Vec::new(),
-            kind: parameter.get("schema").map(|s| kind_of(raw, s)).unwrap_or(Kind::Json),
-            required: parameter.get("required").and_then(Value::as_bool).unwrap_or(false),
+            kind: parameter.raw.get("schema").map(|s| kind_of(raw, s)).unwrap_or(Kind::Json),
+            required: parameter.required,
             help: short_help(description),
             long_help: long_help(description),
         };
-        match parameter.get("in").and_then(Value::as_str) {
-            Some("path") => path.push(input),
-            Some("query") => query.push(input),
-            _ => {}
+        match parameter.location {
+            Location::Path => path.push(input),
+            Location::Query => query.push(input),
         }
     }
     // Positional in the order the path names them.
     path.sort_by_key(|p| operation.path.find(&format!("{{{}}}", p.name)).unwrap_or(usize::MAX));
-    Ok(Parameters { path, query })
+    Parameters { path, query }
 }
 
 /// The top-level fields of an object body; none for other shapes (they take `--body`).
@@ -427,7 +420,7 @@ fn operation_code(
             .find_map(|field| builder_fields.get(&field).map(|ty| (format_ident!("{field}"), ty)))
             .ok_or_else(|| err(format!("builder {builder} has no setter for parameter `{name}`")))
     };
-    let parameters = parameters(raw, operation)?;
+    let parameters = parameters(raw, operation);
     let body = operation.request_body.as_deref().map(|schema| (schema, body_fields(raw, schema)));
 
     let mut taken: BTreeSet<String> = GLOBAL_FLAGS.iter().map(|f| (*f).to_owned()).collect();

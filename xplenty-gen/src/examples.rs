@@ -10,7 +10,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::spec::model::resolve;
-use crate::{GenError, Operation, Problem, Scope, SuccessBody};
+use crate::{GenError, Location, Operation, Problem, Scope, SuccessBody};
 
 /// The account of the wire tests' client (`support::client` in `tests/tests/operations.rs`).
 const ACCOUNT: &str = "acme-analytics";
@@ -70,26 +70,25 @@ fn example_call(root: &Value, op: &Operation) -> Result<ExampleCall, Problem> {
     let mut setters = TokenStream::new();
     let mut path = op.path.clone();
     let mut query = Vec::new();
-    for (index, parameter) in parameters(root, raw).enumerate() {
-        let name = parameter["name"].as_str().unwrap_or_default();
-        let example = &parameter["example"];
-        let Some(value) = literal(root, &parameter["schema"], example) else {
-            if parameter["required"] == Value::Bool(true) {
+    for parameter in &op.parameters {
+        let name = parameter.name.as_str();
+        let example = &parameter.raw["example"];
+        let Some(value) = literal(root, &parameter.raw["schema"], example) else {
+            if parameter.required {
                 let message = format!("cannot write a Rust value for required parameter `{name}` from its example");
-                return Err(problem(format!("{pointer}/parameters/{index}"), message));
+                return Err(problem(parameter.pointer.clone(), message));
             }
             continue;
         };
         // The model's setter, which generation checked against progenitor's builder.
-        let setter = op.parameters.iter().find(|p| p.name == name).map(|p| p.setter.as_str());
-        let Some(setter) = setter.and_then(ident) else {
+        let Some(setter) = ident(&parameter.setter) else {
             let message = format!("parameter `{name}` has no builder setter");
-            return Err(problem(format!("{pointer}/parameters/{index}"), message));
+            return Err(problem(parameter.pointer.clone(), message));
         };
         setters.extend(quote!(.#setter(#value)));
-        match parameter["in"].as_str() {
-            Some("path") => path = path.replace(&format!("{{{name}}}"), &plain(example)),
-            _ => query.push((name.to_owned(), plain(example))),
+        match parameter.location {
+            Location::Path => path = path.replace(&format!("{{{name}}}"), &plain(example)),
+            Location::Query => query.push((name.to_owned(), plain(example))),
         }
     }
     let body = raw.pointer("/requestBody/content/application~1json/example").map(Value::to_string);
@@ -235,9 +234,11 @@ pub fn documented_table(root: &Value, operations: &[Operation]) -> String {
         }
         fields.sort();
         fields.dedup();
-        let path_examples = parameters(root, raw)
-            .filter(|p| p["in"] == "path")
-            .filter_map(|p| Some((p["name"].as_str()?.to_owned(), plain(p.get("example")?))))
+        let path_examples = op
+            .parameters
+            .iter()
+            .filter(|p| p.location == Location::Path)
+            .filter_map(|p| Some((p.name.as_str(), plain(p.raw.get("example")?))))
             .map(|(name, example)| quote!((#name, #example)));
         let (id, status) = (&op.id, Literal::u16_unsuffixed(op.status));
         quote! {
@@ -264,23 +265,14 @@ pub fn documented_table(root: &Value, operations: &[Operation]) -> String {
 /// parameters, its request body and its success answer, as JSON text.
 pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
     let rows = operations.iter().map(|op| {
-        let item = &root["paths"][&op.path];
-        let raw = &item[op.method.to_lowercase()];
-        // Operation parameters override the path item's of the same name and place.
-        let mut params: Vec<&Value> = parameters(root, raw).collect();
-        for shared in parameters(root, item) {
-            if !params.iter().any(|p| p["name"] == shared["name"] && p["in"] == shared["in"]) {
-                params.push(shared);
-            }
-        }
-        let entries = params.iter().filter(|p| p["in"] == "path" || p["in"] == "query").map(|p| {
-            let schema = crate::to_json_schema(root, p.get("schema").unwrap_or(&Value::Null));
-            // Arrays are comma-joined (`style: form, explode: false`) unless they explode.
-            let joined = schema["type"] == "array" && p.get("explode") != Some(&Value::Bool(true));
-            let name = p["name"].as_str().unwrap_or_default();
-            let location = p["in"].as_str().unwrap_or_default();
-            let required = p["required"] == Value::Bool(true);
-            let schema = schema.to_string();
+        let raw = &root["paths"][&op.path][op.method.to_lowercase()];
+        let entries = op.parameters.iter().map(|p| {
+            let schema = crate::to_json_schema(root, p.raw.get("schema").unwrap_or(&Value::Null)).to_string();
+            let location = match p.location {
+                Location::Path => "path",
+                Location::Query => "query",
+            };
+            let (name, required, joined) = (&p.name, p.required, p.comma_joined);
             quote!(Param { name: #name, location: #location, required: #required, joined: #joined, schema: #schema },)
         });
         let body = raw.get("requestBody").map(|b| resolve(root, b));
@@ -311,11 +303,6 @@ pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
 pub fn compile_error(error: &impl std::fmt::Display) -> String {
     let message = error.to_string();
     unparse(quote!(compile_error!(#message);))
-}
-
-/// The operation's own parameters (not the path item's), `$ref`s followed.
-fn parameters<'a>(root: &'a Value, operation: &'a Value) -> impl Iterator<Item = &'a Value> {
-    operation.get("parameters").and_then(Value::as_array).into_iter().flatten().map(|p| resolve(root, p))
 }
 
 /// The example of the success answer with `status`.
@@ -384,12 +371,18 @@ mod tests {
 
     fn tiny() -> (Value, Vec<Operation>) {
         let spec = crate::load(TINY).unwrap();
-        let operations = crate::operations(&spec.document);
+        let operations = crate::operations(&spec);
         (spec.raw, operations)
     }
 
     fn call<'a>(calls: &'a [ExampleCall], id: &str) -> &'a ExampleCall {
         calls.iter().find(|c| c.id == id).unwrap()
+    }
+
+    /// The model's operations of a changed spec: each parameter carries its declaration.
+    fn operations_of(raw: &Value) -> Vec<Operation> {
+        let document = serde_json::from_value(raw.clone()).unwrap();
+        crate::operations(&crate::Spec { document, raw: raw.clone() })
     }
 
     #[test]
@@ -433,8 +426,7 @@ mod tests {
         parameters.push(serde_json::json!({
             "name": "type", "in": "query", "schema": {"type": "string"}, "example": "production"
         }));
-        // The setter comes from the model of the changed spec.
-        let operations = crate::operations(&serde_json::from_value(raw.clone()).unwrap());
+        let operations = operations_of(&raw);
         let calls = example_calls(&raw, &operations).unwrap();
         let list = call(&calls, "list_clusters");
         assert!(list.setters.to_string().ends_with(&quote!(.type_("production")).to_string()));
@@ -451,19 +443,19 @@ mod tests {
 
     #[test]
     fn a_required_parameter_without_example_names_its_operation() {
-        let (mut raw, operations) = tiny();
+        let (mut raw, _) = tiny();
         let parameter = raw.pointer_mut("/paths/~1clusters~1{cluster_id}~1watchers/delete/parameters/0").unwrap();
         parameter.as_object_mut().unwrap().remove("example");
-        let error = example_calls(&raw, &operations).unwrap_err().to_string();
+        let error = example_calls(&raw, &operations_of(&raw)).unwrap_err().to_string();
         assert!(error.contains("unwatch_cluster"), "{error}");
         assert!(error.contains("`cluster_id`"), "{error}");
     }
 
     #[test]
     fn an_optional_parameter_without_example_is_left_out() {
-        let (mut raw, operations) = tiny();
+        let (mut raw, _) = tiny();
         raw["components"]["parameters"]["Limit"].as_object_mut().unwrap().remove("example");
-        let calls = example_calls(&raw, &operations).unwrap();
+        let calls = example_calls(&raw, &operations_of(&raw)).unwrap();
         assert!(!call(&calls, "list_clusters").query.iter().any(|(k, _)| k == "limit"));
     }
 

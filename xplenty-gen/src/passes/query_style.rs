@@ -11,11 +11,12 @@ use crate::{GenError, Operation};
 /// Rewrites `QueryParam::new("name", &value)` of the comma-joined parameters in the
 /// body of one builder's `send`; fails when one of them is not found there.
 pub(crate) fn join_in(send: &mut syn::ImplItemFn, op: &Operation) -> Result<(), GenError> {
-    let (id, names) = (&op.id, &op.comma_joined);
+    let names: BTreeSet<String> = op.parameters.iter().filter(|p| p.comma_joined).map(|p| p.name.clone()).collect();
     if names.is_empty() {
         return Ok(());
     }
-    let mut rewriter = Rewriter { names, found: BTreeSet::new() };
+    let id = &op.id;
+    let mut rewriter = Rewriter { names: &names, found: BTreeSet::new() };
     rewriter.visit_impl_item_fn_mut(send);
     let missing: Vec<&String> = names.difference(&rewriter.found).collect();
     if missing.is_empty() {

@@ -3,7 +3,7 @@
 //! unions and the tolerant schemas. The passes, the CLI, the endpoint table, the test
 //! emitters and the fake's build all read this, so nothing re-derives it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 use serde_json::Value;
@@ -30,13 +30,7 @@ pub struct Model {
 impl Model {
     /// Reads the model of a spec that passed [`crate::check`].
     pub fn new(spec: Spec) -> Model {
-        let mut operations = operations(&spec.document);
-        let comma_joined = comma_joined(&spec.raw);
-        for op in &mut operations {
-            if let Some(names) = comma_joined.get(&op.id) {
-                op.comma_joined = names.clone();
-            }
-        }
+        let operations = operations(&spec);
         Model {
             open_enums: open_enums(&spec.document),
             unions: tagged_unions(&spec.raw),
@@ -98,6 +92,12 @@ pub struct Parameter {
     /// The builder method that sets it (`type` -> `type_`), checked against progenitor's
     /// builders at generation.
     pub setter: String,
+    /// An array declared `style: form, explode: false`: sent comma-joined.
+    pub comma_joined: bool,
+    /// Where it is declared, as a JSON pointer (`#/paths/~1clusters/get/parameters/0`).
+    pub pointer: String,
+    /// The declaration itself, `$ref` followed: its schema, example and description.
+    pub raw: Value,
 }
 
 /// Where an operation lives: under the account (`/{account_id}/api/...`) or directly
@@ -140,8 +140,6 @@ pub struct Operation {
     pub paginated: bool,
     /// Path and query parameters, the operation's own before its path item's.
     pub parameters: Vec<Parameter>,
-    /// Query arrays declared `style: form, explode: false`: sent comma-joined.
-    pub comma_joined: BTreeSet<String>,
 }
 
 impl Operation {
@@ -154,33 +152,16 @@ impl Operation {
 
 pub(crate) const GLOBAL_SERVER: &str = "https://api.xplenty.com";
 
-/// The operations of a checked document, in document order.
-pub fn operations(document: &OpenAPI) -> Vec<Operation> {
+/// The operations of a checked spec, in document order.
+pub fn operations(spec: &Spec) -> Vec<Operation> {
+    let document = &spec.document;
     let mut out = Vec::new();
     for (path, item) in &document.paths.paths {
         let ReferenceOr::Item(item) = item else { continue };
         let scope = if item.servers.iter().any(|s| s.url == GLOBAL_SERVER) { Scope::Global } else { Scope::Account };
         for (method, op) in item.iter() {
             let (status, success) = success(document, op);
-            let mut parameters: Vec<Parameter> = Vec::new();
-            for p in op.parameters.iter().chain(item.parameters.iter()).filter_map(|p| resolve_parameter(document, p)) {
-                let location = match p {
-                    openapiv3::Parameter::Path { .. } => Location::Path,
-                    openapiv3::Parameter::Query { .. } => Location::Query,
-                    _ => continue,
-                };
-                let data = p.parameter_data_ref();
-                // An operation's parameter overrides its path item's of the same name and place.
-                if parameters.iter().any(|q| q.name == data.name && q.location == location) {
-                    continue;
-                }
-                parameters.push(Parameter {
-                    name: data.name.clone(),
-                    location,
-                    required: data.required,
-                    setter: setter_name(&data.name),
-                });
-            }
+            let parameters = parameters(&spec.raw, path, method);
             let query = |name: &str| parameters.iter().any(|p| p.location == Location::Query && p.name == name);
             let paginated = matches!(success, SuccessBody::Array(_)) && query("offset") && query("limit");
             out.push(Operation {
@@ -195,27 +176,47 @@ pub fn operations(document: &OpenAPI) -> Vec<Operation> {
                 request_body: op.request_body.as_ref().and_then(|b| body_schema(document, b)),
                 paginated,
                 parameters,
-                comma_joined: BTreeSet::new(),
             });
         }
     }
     out
 }
 
-fn resolve_parameter<'a>(
-    document: &'a OpenAPI,
-    parameter: &'a ReferenceOr<openapiv3::Parameter>,
-) -> Option<&'a openapiv3::Parameter> {
-    match parameter {
-        ReferenceOr::Item(p) => Some(p),
-        ReferenceOr::Reference { reference } => {
-            let name = reference.strip_prefix("#/components/parameters/")?;
-            match document.components.as_ref()?.parameters.get(name)? {
-                ReferenceOr::Item(p) => Some(p),
-                ReferenceOr::Reference { .. } => None,
-            }
+/// The path and query parameters of one operation, from the JSON form of the spec: its
+/// own, then its path item's that it does not override (same name and place).
+fn parameters(raw: &Value, path: &str, method: &str) -> Vec<Parameter> {
+    let item_pointer = format!("#/paths/{}", path.replace('~', "~0").replace('/', "~1"));
+    let item = &raw["paths"][path];
+    let declared = |node: &Value, pointer: String| -> Vec<(String, Value)> {
+        let list = node.get("parameters").and_then(Value::as_array).into_iter().flatten();
+        list.enumerate().map(|(i, p)| (format!("{pointer}/parameters/{i}"), resolve(raw, p).clone())).collect()
+    };
+    let mut out: Vec<Parameter> = Vec::new();
+    let own = declared(&item[method], format!("{item_pointer}/{method}"));
+    for (pointer, declaration) in own.into_iter().chain(declared(item, item_pointer.clone())) {
+        let location = match declaration["in"].as_str() {
+            Some("path") => Location::Path,
+            Some("query") => Location::Query,
+            _ => continue,
+        };
+        let name = declaration["name"].as_str().unwrap_or_default().to_owned();
+        if out.iter().any(|p| p.name == name && p.location == location) {
+            continue;
         }
+        let comma_joined = location == Location::Query
+            && declaration["explode"] == false
+            && resolve(raw, &declaration["schema"])["type"] == "array";
+        out.push(Parameter {
+            setter: setter_name(&name),
+            required: declaration["required"] == true,
+            name,
+            location,
+            comma_joined,
+            pointer,
+            raw: declaration,
+        });
     }
+    out
 }
 
 fn body_schema(document: &OpenAPI, body: &ReferenceOr<openapiv3::RequestBody>) -> Option<String> {
@@ -337,24 +338,4 @@ fn tagged_unions(raw: &Value) -> Vec<TaggedUnion> {
             })
         })
         .collect()
-}
-
-/// Operation id -> the names of its comma-joined query parameters.
-fn comma_joined(raw: &Value) -> BTreeMap<String, BTreeSet<String>> {
-    let resolved = |node| resolve(raw, node);
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for item in raw.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, item)| item) {
-        for op in item.as_object().into_iter().flatten().map(|(_, op)| op) {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
-            for parameter in op.get("parameters").and_then(Value::as_array).into_iter().flatten().map(resolved) {
-                let joined = parameter["in"] == "query"
-                    && parameter["explode"] == false
-                    && resolved(&parameter["schema"])["type"] == "array";
-                if let (true, Some(name)) = (joined, parameter["name"].as_str()) {
-                    out.entry(id.to_owned()).or_default().insert(name.to_owned());
-                }
-            }
-        }
-    }
-    out
 }
