@@ -2,10 +2,14 @@
 //!
 //! - `regen`: rewrite every artefact generated from `spec/xplenty.yaml` (see [`mod@regen`]);
 //! - `check`: fail when any of them differs from what the generator emits now;
+//! - `api-diff [REV]`: the public API change between the spec at `REV` (the merge base
+//!   with `main` by default) and the working tree, each change marked breaking or not
+//!   (see [`mod@api_diff`]); `regen` ends with the same summary;
 //! - `gen-stats`: how long each generation stage takes and how much it emits;
 //! - `bench`: the client benchmarks, the generator's stages, then a one-field spec edit
 //!   with regen and build, and cold builds (see [`mod@bench`]).
 
+mod api_diff;
 mod bench;
 mod regen;
 
@@ -13,13 +17,14 @@ use std::process::ExitCode;
 
 use regen::{Mode, workspace_root};
 
-const USAGE: &str = "usage: cargo xtask <regen | check | gen-stats | bench>";
+const USAGE: &str = "usage: cargo xtask <regen | check | api-diff [REV] | gen-stats | bench>";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1);
     let result = match command.as_deref() {
         Some("regen") => regen(Mode::Write),
         Some("check") => regen(Mode::Check),
+        Some("api-diff") => api_diff(std::env::args().nth(2)),
         Some("gen-stats") => gen_stats(),
         Some("bench") => bench::run(),
         _ => Err(USAGE.to_owned()),
@@ -49,6 +54,13 @@ fn regen(mode: Mode) -> Result<(), String> {
                 report.artefacts,
                 report.orphans.len()
             );
+            // What the edit does to the public API, so the maintainer sees it before the reviewer.
+            let root = workspace_root();
+            let base = api_diff::default_base(&root);
+            match api_diff::against(&root, &base) {
+                Ok(changes) => api_diff::print(&base, &changes),
+                Err(e) => println!("public API: not compared ({e})"),
+            }
             Ok(())
         }
         Mode::Check if report.is_clean() => {
@@ -60,6 +72,15 @@ fn regen(mode: Mode) -> Result<(), String> {
             report.changed, report.orphans
         )),
     }
+}
+
+/// `cargo xtask api-diff [REV]`: prints the public API change since `REV`.
+fn api_diff(rev: Option<String>) -> Result<(), String> {
+    let root = workspace_root();
+    let rev = rev.unwrap_or_else(|| api_diff::default_base(&root));
+    let changes = api_diff::against(&root, &rev)?;
+    api_diff::print(&rev, &changes);
+    Ok(())
 }
 
 pub(crate) fn gen_stats() -> Result<(), String> {
