@@ -8,6 +8,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let spec = manifest.join("spec/xplenty.yaml");
     println!("cargo::rerun-if-changed={}", spec.display());
+    xplenty_gen::warn_if_spec_copy_is_stale(&spec);
     let generated = match xplenty_gen::generate_file(&spec).and_then(|client| xplenty_gen::generate_cli(&client)) {
         Ok(generated) => generated,
         Err(error) => {

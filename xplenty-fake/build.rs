@@ -15,6 +15,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let spec_path = manifest.join("spec/xplenty.yaml");
     println!("cargo::rerun-if-changed={}", spec_path.display());
+    xplenty_gen::warn_if_spec_copy_is_stale(&spec_path);
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let text = std::fs::read_to_string(&spec_path).unwrap_or_default();
     // xplenty-api's build reports a broken spec in full; here it only has to not crash.

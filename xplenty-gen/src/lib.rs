@@ -99,6 +99,29 @@ pub fn generate_file(path: &std::path::Path) -> Result<Generated, GenError> {
     generate(&text)
 }
 
+/// For a package's `build.rs`: the spec the package builds from is `copy`, a copy that
+/// `cargo xtask regen` writes of the workspace's `spec/xplenty.yaml`. Inside the
+/// workspace, a copy that differs (the maintainer edited the spec and has not run regen
+/// yet) would silently build the old spec, so this prints a cargo warning saying so. A
+/// published package has no workspace spec beside it, and nothing is said.
+pub fn warn_if_spec_copy_is_stale(copy: &std::path::Path) {
+    let Some(workspace_spec) =
+        copy.parent().and_then(|spec_dir| spec_dir.parent()).and_then(|package| package.parent())
+    else {
+        return;
+    };
+    let workspace_spec = workspace_spec.join("spec/xplenty.yaml");
+    let Ok(source) = std::fs::read(&workspace_spec) else { return };
+    println!("cargo::rerun-if-changed={}", workspace_spec.display());
+    if std::fs::read(copy).ok() != Some(source) {
+        println!(
+            "cargo::warning={} differs from {}: this build uses the old copy; run `cargo xtask regen`",
+            copy.display(),
+            workspace_spec.display()
+        );
+    }
+}
+
 /// Runs `stage`, adding its wall time to `slot`.
 fn timed<T>(slot: &mut Duration, stage: impl FnOnce() -> T) -> T {
     let started = Instant::now();

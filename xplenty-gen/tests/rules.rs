@@ -132,9 +132,35 @@ fn rejects_undeclared_path_parameters_and_dangling_refs() {
     let dangling = tiny_with("$ref: '#/components/schemas/User'", "$ref: '#/components/schemas/Nobody'");
     assert_problem(
         &dangling,
-        None,
+        Some("get_user"),
         "#/paths/~1user/get/responses/200/content/application~1vnd.xplenty+json/schema",
         "does not resolve",
+    );
+    let typo = tiny_with("$ref: '#/components/schemas/User'", "$ref: '#/components/schemas/Usr'");
+    assert_problem(
+        &typo,
+        Some("get_user"),
+        "#/paths/~1user/get/responses/200/content/application~1vnd.xplenty+json/schema",
+        "$ref `#/components/schemas/Usr` does not resolve; did you mean `#/components/schemas/User`?",
+    );
+}
+
+#[test]
+fn rejects_unknown_types_and_names_the_generator_would_change() {
+    let unknown = tiny_with("        id:\n          type: integer", "        id:\n          type: integr");
+    assert_problem(
+        &unknown,
+        None,
+        "#/components/schemas/Cluster/properties/id/type",
+        "unknown type `integr` (one of string, number, integer, boolean, array, object); did you mean `integer`?",
+    );
+    let renamed = tiny_with("    ClusterStatus:\n", "    Cluster_status:\n")
+        .replace("#/components/schemas/ClusterStatus'", "#/components/schemas/Cluster_status'");
+    assert_problem(
+        &renamed,
+        None,
+        "#/components/schemas/Cluster_status",
+        "the generator would rename it; did you mean `ClusterStatus`?",
     );
 }
 

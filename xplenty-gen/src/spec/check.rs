@@ -74,6 +74,7 @@ impl<'a> Checker<'a> {
             self.problem("#/openapi", "must be 3.0.3");
         }
         self.references(self.root, "#".to_owned());
+        self.schema_types();
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         if let Some(paths) = self.root.get("paths").and_then(Value::as_object) {
             for (path, item) in paths {
@@ -233,6 +234,17 @@ impl<'a> Checker<'a> {
         if let Some(schemas) = components.get("schemas").and_then(Value::as_object) {
             for (name, schema) in schemas {
                 let pointer = format!("#/components/schemas/{}", segment(name));
+                // typify names the type in UpperCamelCase: any other spelling would make
+                // the Rust name differ from the spec's, and every reader of the model with it.
+                let rust_name = heck::ToUpperCamelCase::to_upper_camel_case(name.as_str());
+                if rust_name != *name {
+                    self.problem(
+                        &pointer,
+                        format!(
+                            "schema names are PascalCase: the generator would rename it; did you mean `{rust_name}`?"
+                        ),
+                    );
+                }
                 if schema.get("example").is_none() {
                     self.problem(&pointer, "needs an example");
                 }
@@ -366,17 +378,76 @@ impl<'a> Checker<'a> {
         });
     }
 
-    /// Every `$ref` must point at something in this document.
+    /// Every `$ref` must point at something in this document; a near miss is named.
     fn references(&mut self, node: &'a Value, pointer: String) {
         let root = self.root;
+        let mut found = Vec::new();
         for_each_object(node, pointer, &["example"], &mut |map, pointer| {
             if let Some(reference) = map.get("$ref").and_then(Value::as_str)
                 && reference.strip_prefix('#').is_none_or(|p| root.pointer(p).is_none())
             {
-                self.problem(pointer, format!("$ref `{reference}` does not resolve"));
+                found.push((pointer.to_owned(), reference.to_owned()));
             }
         });
+        for (pointer, reference) in found {
+            let (section, name) = reference.rsplit_once('/').unwrap_or(("", &reference));
+            let known = section
+                .strip_prefix('#')
+                .and_then(|p| root.pointer(p))
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.keys().map(String::as_str));
+            let hint =
+                did_you_mean(name, known).map(|n| format!("; did you mean `{section}/{n}`?")).unwrap_or_default();
+            self.problem_at(&pointer, format!("$ref `{reference}` does not resolve{hint}"));
+        }
     }
+
+    /// A problem found by a walk of the whole document: it names the operation whose
+    /// subtree the pointer lies in, if any.
+    fn problem_at(&mut self, pointer: &str, message: String) {
+        let operation = operation_at(self.root, pointer);
+        self.problems.push(Problem { operation, pointer: pointer.to_owned(), message });
+    }
+
+    /// Every schema `type` is one of OpenAPI 3.0's, so progenitor never meets another.
+    fn schema_types(&mut self) {
+        let mut found = Vec::new();
+        for_each_object(self.root, "#".to_owned(), &["example", "securitySchemes"], &mut |map, pointer| {
+            if let Some(ty) = map.get("type").and_then(Value::as_str)
+                && !SCHEMA_TYPES.contains(&ty)
+            {
+                found.push((format!("{pointer}/type"), ty.to_owned()));
+            }
+        });
+        for (pointer, ty) in found {
+            let hint = did_you_mean(&ty, SCHEMA_TYPES.iter().copied())
+                .map(|t| format!("; did you mean `{t}`?"))
+                .unwrap_or_default();
+            self.problem_at(&pointer, format!("unknown type `{ty}` (one of {}){hint}", SCHEMA_TYPES.join(", ")));
+        }
+    }
+}
+
+/// The types of an OpenAPI 3.0 schema.
+const SCHEMA_TYPES: &[&str] = &["string", "number", "integer", "boolean", "array", "object"];
+
+/// The closest of `candidates` to `name`, when it is close enough to be a typo.
+fn did_you_mean<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// `operation_id (METHOD /path)` of the operation whose subtree `pointer` lies in.
+fn operation_at(root: &Value, pointer: &str) -> Option<String> {
+    let mut segments = pointer.strip_prefix("#/paths/")?.split('/');
+    let path = segments.next()?.replace("~1", "/").replace("~0", "~");
+    let method = segments.next()?;
+    let id = root.get("paths")?.get(&path)?.get(method)?.get("operationId")?.as_str()?;
+    Some(format!("{id} ({} {path})", method.to_uppercase()))
 }
 
 /// The component schemas a success answer can carry, directly or nested.
