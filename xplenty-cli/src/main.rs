@@ -2,9 +2,7 @@
 //! `spec/xplenty.yaml` by `xplenty-gen` (see `build.rs`), calling the typed client
 //! `xplenty-api`.
 //!
-//! Exit codes: 0 success (a waited job completed, a waited cluster arrived), 1 an error
-//! (one line on stderr), 2 a command line that does not parse, 3 the job failed, 4 the job
-//! was stopped, 5 the deadline of a wait passed, 6 the cluster settled in another state.
+//! Exit codes: see `rt::EXIT_CODES` (also in `--help` and the README).
 
 mod rt;
 
@@ -23,14 +21,11 @@ use clap::ArgMatches;
 /// available after about 0.2 s and a job runs for about half a second.
 const FAKE_CLOCK_SCALE: f64 = 50.0;
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 error, 2 usage error, 3 job failed, 4 job stopped, \
-                          5 deadline passed, 6 cluster settled in another state.";
-
 /// The generated tree plus what the CLI adds by hand: `clusters wait`, `completions`.
 fn command() -> clap::Command {
     generated::command()
         .version(env!("CARGO_PKG_VERSION"))
-        .after_help(EXIT_CODES)
+        .after_help(rt::EXIT_CODES)
         .mut_subcommand("clusters", |clusters| clusters.subcommand(rt::cluster_wait_command()))
         .subcommand(
             clap::Command::new("completions").about("Print a shell completion script").arg(
@@ -51,34 +46,64 @@ fn main() -> ExitCode {
             .map(|s| (*s).to_owned())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".to_owned());
-        eprintln!("error: internal error: {message}");
+        rt::note(format!("error: internal error: {}", message.replace('\n', " ")));
     }));
     let matches = match command().try_get_matches() {
         Ok(matches) => matches,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { rt::EXIT_USAGE } else { 0 });
-        }
+        Err(e) => return usage_error(&e),
     };
     if let Some(("completions", m)) = matches.subcommand() {
-        let shell = *m.get_one::<clap_complete::Shell>("shell").expect("required");
-        clap_complete::generate(shell, &mut command(), "xplenty", &mut std::io::stdout());
-        return ExitCode::SUCCESS;
+        let Some(shell) = m.get_one::<clap_complete::Shell>("shell").copied() else {
+            return ExitCode::from(rt::EXIT_USAGE);
+        };
+        // Written whole, so a reader that goes away (`| head -1`) ends it quietly.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command(), "xplenty", &mut script);
+        return match rt::out(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            rt::note(format!("error: cannot start the runtime: {e}"));
             return ExitCode::from(rt::EXIT_ERROR);
         }
     };
     match runtime.block_on(run(&matches)) {
         Ok(outcome) => ExitCode::from(outcome.code()),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(rt::EXIT_ERROR)
-        }
+        Err(e) => fail(&e),
     }
+}
+
+fn fail(e: &rt::CliError) -> ExitCode {
+    rt::note(format!("error: {e}"));
+    ExitCode::from(e.code())
+}
+
+/// clap's answer to a command line it refuses: help and version on stdout (exit 0), an
+/// error as one line on stderr (exit 2); help shown for a command given without its
+/// subcommand, on stderr (exit 2).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !e.use_stderr() {
+        let _ = rt::out(e.render().to_string().as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(rt::EXIT_USAGE);
+    }
+    let text = e.render().to_string();
+    let line: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    rt::note(line.join(" "));
+    ExitCode::from(rt::EXIT_USAGE)
 }
 
 async fn run(matches: &ArgMatches) -> Result<rt::Outcome, rt::CliError> {
@@ -89,41 +114,45 @@ async fn run(matches: &ArgMatches) -> Result<rt::Outcome, rt::CliError> {
     };
     let fake = matches.get_flag("fake");
     let poll = if fake { Duration::from_millis(100) } else { Duration::from_secs(5) };
-    let ctx = rt::Ctx { format, pretty, progress, poll };
+    // Only the commands that wait catch SIGINT and SIGTERM (to clean up); the others end
+    // on them at once.
+    let waits = matches!(
+        matches.subcommand().and_then(|(resource, m)| Some((resource, m.subcommand()?.0))),
+        Some(("jobs", "run") | ("clusters", "wait"))
+    );
+    let signals = if waits { rt::Signals::catch()? } else { rt::Signals::none() };
+    let ctx = rt::Ctx { format, pretty, progress, poll, signals };
     // Kept alive for the whole run when `--fake`.
-    let (_fake, client) = if fake {
+    let (_fake, connect) = if fake {
         let fake = xplenty_fake::FakeXplenty::builder()
             .clock(xplenty_fake::Clock::scaled(FAKE_CLOCK_SCALE))
             .start()
             .await
             .map_err(|e| rt::CliError::Input(format!("cannot start the fake: {e}")))?;
         let client = fake.client();
-        (Some(fake), client)
+        (Some(fake), rt::Connect::Ready(client))
     } else {
-        (None, client(matches)?)
+        (None, settings(matches))
     };
     if let Some(("clusters", m)) = matches.subcommand()
         && let Some(("wait", m)) = m.subcommand()
     {
-        return rt::wait_cluster(&client, m, &ctx).await;
+        return rt::wait_cluster(&connect, m, &ctx).await;
     }
-    generated::dispatch(&client, matches, &ctx).await
+    generated::dispatch(&connect, matches, &ctx).await
 }
 
-/// The client from the flags, else the environment.
-fn client(matches: &ArgMatches) -> Result<xplenty_api::Client, rt::CliError> {
+/// The credentials from the flags, else the environment; checked when a command has read
+/// its inputs.
+fn settings(matches: &ArgMatches) -> rt::Connect {
     let setting = |flag: &str, var: &str| {
         matches.get_one::<String>(flag).cloned().or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
     };
-    let missing = |flag: &str, var: &str| rt::CliError::Input(format!("no {flag}: give --{flag} or set {var}"));
-    let account = setting("account", "XPLENTY_ACCOUNT_ID").ok_or_else(|| missing("account", "XPLENTY_ACCOUNT_ID"))?;
-    let key = setting("api-key", "XPLENTY_API_KEY").ok_or_else(|| missing("api-key", "XPLENTY_API_KEY"))?;
-    let mut builder =
-        xplenty_api::ClientBuilder::new(account, key).user_agent(concat!("xplenty-cli/", env!("CARGO_PKG_VERSION")));
-    if let Some(base_url) = setting("base-url", "XPLENTY_BASE_URL") {
-        builder = builder.base_url(base_url);
+    rt::Connect::Settings {
+        account: setting("account", "XPLENTY_ACCOUNT_ID"),
+        key: setting("api-key", "XPLENTY_API_KEY"),
+        base_url: setting("base-url", "XPLENTY_BASE_URL"),
     }
-    Ok(builder.build()?)
 }
 
 #[cfg(test)]

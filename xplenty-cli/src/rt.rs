@@ -1,16 +1,18 @@
 //! The hand-written runtime the generated commands call: flag text to typed values,
-//! bodies, output, the exit codes and the waits.
+//! bodies, output, the exit codes, the waits and what an interrupt cleans up.
 
+use std::future::Future;
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches};
-use futures::{Stream, StreamExt as _};
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use serde_json::{Map, Value};
 use xplenty_api::WaitError;
-use xplenty_api::types::{ClusterStatus, Job, JobStatus};
+use xplenty_api::types::{Cluster, ClusterCreate, ClusterStatus, Job, JobStatus};
 
-/// The exit codes of `xplenty`, documented in the README and in `--help`.
+/// How a run ended, as an exit code of `xplenty` (documented in the README and in
+/// `--help`; errors are [`CliError::code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// 0: the call succeeded (and the job completed, the cluster got where it was asked).
@@ -23,12 +25,25 @@ pub enum Outcome {
     DeadlinePassed,
     /// 6: the cluster waited for settled in another state (such as `error`).
     ClusterElsewhere,
+    /// 130 (SIGINT) or 143 (SIGTERM): interrupted; what it created was cleaned up
+    /// unless `--detach`.
+    Interrupted(Signal),
 }
 
-/// 1: any error (the API's, the network's, bad flags the client refuses).
+/// 1: any other error (the API's, the network's).
 pub const EXIT_ERROR: u8 = 1;
-/// 2: the command line does not parse (clap's usage errors).
+/// 2: a usage error: the command line does not parse, a value has the wrong type, a
+/// required field is missing, the answer has no table form.
 pub const EXIT_USAGE: u8 = 2;
+/// 7: credentials: none given, malformed, or refused by the API (HTTP 401).
+pub const EXIT_AUTH: u8 = 7;
+
+/// The exit codes, as `--help` lists them.
+pub const EXIT_CODES: &str = "Exit codes:\n  0    success\n  1    error (API, network)\n  2    usage error \
+                              (bad flag or value, missing field, no table form)\n  3    job failed\n  4    job \
+                              stopped\n  5    deadline of a wait passed\n  6    cluster settled in another state\n  \
+                              7    credentials missing, malformed or refused (HTTP 401)\n  130  interrupted \
+                              (SIGINT)\n  143  terminated (SIGTERM)";
 
 impl Outcome {
     pub fn code(self) -> u8 {
@@ -38,6 +53,7 @@ impl Outcome {
             Outcome::JobStopped => 4,
             Outcome::DeadlinePassed => 5,
             Outcome::ClusterElsewhere => 6,
+            Outcome::Interrupted(signal) => signal.code(),
         }
     }
 }
@@ -47,16 +63,30 @@ impl Outcome {
 pub enum CliError {
     Api(xplenty_api::Error),
     Config(xplenty_api::ConfigError),
+    /// No account or key given (exit 7).
+    Credentials(String),
+    /// A usage error (exit 2).
+    Usage(String),
     Input(String),
     Io(std::io::Error),
 }
 
 impl CliError {
     pub fn unknown(parent: &str, name: Option<&str>) -> Self {
-        CliError::Input(match name {
+        CliError::Usage(match name {
             Some(name) => format!("`{parent} {name}` is no command"),
             None => format!("`{parent}` needs a command"),
         })
+    }
+
+    /// The exit code.
+    pub fn code(&self) -> u8 {
+        match self {
+            CliError::Api(e) if e.status() == Some(401) => EXIT_AUTH,
+            CliError::Config(_) | CliError::Credentials(_) => EXIT_AUTH,
+            CliError::Usage(_) => EXIT_USAGE,
+            _ => EXIT_ERROR,
+        }
     }
 }
 
@@ -71,7 +101,9 @@ impl std::fmt::Display for CliError {
                 write!(f, "{e}")?;
                 std::error::Error::source(e)
             }
-            CliError::Input(message) => return f.write_str(message),
+            CliError::Credentials(message) | CliError::Usage(message) | CliError::Input(message) => {
+                return f.write_str(&message.replace('\n', " "));
+            }
             CliError::Io(e) => return write!(f, "{e}"),
         };
         // One line: the causes follow the message, separated by colons.
@@ -98,6 +130,34 @@ impl From<xplenty_api::ConfigError> for CliError {
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::Io(e)
+    }
+}
+
+/// The client, built only when a command has read and typed all its inputs: a usage
+/// error never needs a credential.
+#[derive(Debug)]
+pub enum Connect {
+    /// `--fake`: a client of the embedded fake.
+    Ready(xplenty_api::Client),
+    /// From the flags, else the environment.
+    Settings { account: Option<String>, key: Option<String>, base_url: Option<String> },
+}
+
+impl Connect {
+    pub fn client(&self) -> Result<xplenty_api::Client, CliError> {
+        let (account, key, base_url) = match self {
+            Connect::Ready(client) => return Ok(client.clone()),
+            Connect::Settings { account, key, base_url } => (account, key, base_url),
+        };
+        let missing = |flag: &str, var: &str| CliError::Credentials(format!("no {flag}: give --{flag} or set {var}"));
+        let account = account.clone().ok_or_else(|| missing("account", "XPLENTY_ACCOUNT_ID"))?;
+        let key = key.as_deref().ok_or_else(|| missing("api-key", "XPLENTY_API_KEY"))?;
+        let mut builder = xplenty_api::ClientBuilder::new(account, key)
+            .user_agent(concat!("xplenty-cli/", env!("CARGO_PKG_VERSION")));
+        if let Some(base_url) = base_url {
+            builder = builder.base_url(base_url.clone());
+        }
+        Ok(builder.build()?)
     }
 }
 
@@ -143,10 +203,59 @@ pub struct Ctx {
     pub progress: bool,
     /// Time between polls of a wait unless `--poll` says otherwise.
     pub poll: Duration,
+    /// SIGINT and SIGTERM, for the commands that wait.
+    pub signals: Signals,
+}
+
+// Value parsers: clap checks each flag's text with these, so a value of the wrong type is
+// a usage error (exit 2) found before anything else. They keep the text: `scalar` turns
+// it into JSON later.
+
+/// An integer (signed or unsigned 64 bits).
+pub fn parse_integer(text: &str) -> Result<String, String> {
+    if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not an integer"))
+    }
+}
+
+/// `jobs run --cluster`: an id, or `auto`.
+pub fn parse_cluster(text: &str) -> Result<String, String> {
+    if text == AUTO_CLUSTER {
+        return Ok(text.to_owned());
+    }
+    parse_integer(text).map_err(|_| format!("`{text}` is neither a cluster id nor `auto`"))
+}
+
+/// A finite number.
+pub fn parse_number(text: &str) -> Result<String, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(text.to_owned()),
+        _ => Err(format!("`{text}` is not a number")),
+    }
+}
+
+/// `true`/`false` (also `yes`/`no`, `1`/`0`).
+pub fn parse_boolean(text: &str) -> Result<String, String> {
+    match text {
+        "true" | "yes" | "1" | "false" | "no" | "0" => Ok(text.to_owned()),
+        _ => Err(format!("`{text}` is not true or false")),
+    }
+}
+
+/// `KEY=VALUE`.
+pub fn parse_key_value(text: &str) -> Result<String, String> {
+    if text.contains('=') { Ok(text.to_owned()) } else { Err(format!("`{text}` is not KEY=VALUE")) }
+}
+
+/// JSON text.
+pub fn parse_json(text: &str) -> Result<String, String> {
+    serde_json::from_str::<Value>(text).map(|_| text.to_owned()).map_err(|e| format!("not JSON: {e}"))
 }
 
 fn scalar(label: &str, kind: &Kind, text: &str) -> Result<Value, CliError> {
-    let bad = |what: &str| CliError::Input(format!("{label}: `{text}` is not {what}"));
+    let bad = |what: &str| CliError::Usage(format!("{label}: `{text}` is not {what}"));
     Ok(match kind {
         Kind::String => Value::String(text.to_owned()),
         Kind::Integer => match text.parse::<i64>() {
@@ -164,11 +273,10 @@ fn scalar(label: &str, kind: &Kind, text: &str) -> Result<Value, CliError> {
             "false" | "no" | "0" => Value::Bool(false),
             _ => return Err(bad("true or false")),
         },
-        Kind::Json => serde_json::from_str(text).map_err(|e| CliError::Input(format!("{label}: not JSON: {e}")))?,
+        Kind::Json => serde_json::from_str(text).map_err(|e| CliError::Usage(format!("{label}: not JSON: {e}")))?,
         Kind::Array(inner) => Value::Array(vec![scalar(label, inner, text)?]),
         Kind::Map => {
-            let (key, value) =
-                text.split_once('=').ok_or_else(|| CliError::Input(format!("{label}: `{text}` is not KEY=VALUE")))?;
+            let (key, value) = text.split_once('=').ok_or_else(|| bad("KEY=VALUE"))?;
             let mut map = Map::new();
             map.insert(key.to_owned(), Value::String(value.to_owned()));
             Value::Object(map)
@@ -198,9 +306,9 @@ fn value_of(m: &ArgMatches, id: &str, kind: &Kind) -> Result<Option<Value>, CliE
     }
 }
 
-/// A JSON value as the Rust type a builder wants; the error names the flag.
+/// A JSON value as the Rust type a builder wants; the error (a usage error) names the flag.
 pub fn from_json<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, CliError> {
-    serde_json::from_value(value).map_err(|e| CliError::Input(format!("{what}: {e}")))
+    serde_json::from_value(value).map_err(|e| CliError::Usage(format!("{what}: {e}")))
 }
 
 /// An optional flag's value, typed.
@@ -210,7 +318,7 @@ pub fn optional<T: serde::de::DeserializeOwned>(m: &ArgMatches, id: &str, kind: 
 
 /// A positional argument's value, typed.
 pub fn required<T: serde::de::DeserializeOwned>(m: &ArgMatches, id: &str, kind: &Kind) -> Result<T, CliError> {
-    let text = m.get_one::<String>(id).ok_or_else(|| CliError::Input(format!("{} is required", id.to_uppercase())))?;
+    let text = m.get_one::<String>(id).ok_or_else(|| CliError::Usage(format!("{} is required", id.to_uppercase())))?;
     from_json(scalar(&id.to_uppercase(), kind, text)?, &id.to_uppercase())
 }
 
@@ -225,25 +333,42 @@ pub fn body(m: &ArgMatches, fields: &[Field]) -> Result<Value, CliError> {
                 text
             } else if let Some(path) = source.strip_prefix('@') {
                 std::fs::read_to_string(path)
-                    .map_err(|e| CliError::Input(format!("--body: cannot read {path}: {e}")))?
+                    .map_err(|e| CliError::Usage(format!("--body: cannot read {path}: {e}")))?
             } else {
                 source.to_owned()
             };
-            serde_json::from_str(&text).map_err(|e| CliError::Input(format!("--body: not JSON: {e}")))?
+            serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("--body: not JSON: {e}")))?
         }
     };
     for field in fields {
-        if field.name == "cluster_id" && m.get_one::<String>(field.id).map(String::as_str) == Some(AUTO_CLUSTER) {
-            // Chosen by `auto_cluster` once the rest of the body is known to be right.
+        if field.name == "cluster_id" && is_auto(m) {
+            // Chosen by `run_job` once the rest of the body is known to be right.
             continue;
         }
         let Some(value) = value_of(m, field.id, &field.kind)? else { continue };
         let Value::Object(object) = &mut body else {
-            return Err(CliError::Input(format!("--{} needs --body to be a JSON object", field.id)));
+            return Err(CliError::Usage(format!("--{} needs --body to be a JSON object", field.id)));
         };
         object.insert(field.name.to_owned(), value);
     }
     Ok(body)
+}
+
+/// Whether `jobs run` was given `--cluster auto`.
+fn is_auto(m: &ArgMatches) -> bool {
+    m.try_get_one::<String>("cluster-id").ok().flatten().map(String::as_str) == Some(AUTO_CLUSTER)
+}
+
+/// Checks the body of `jobs run` before any call: with `--cluster auto`, as if the
+/// cluster were chosen already.
+pub fn check_run_body<T: serde::de::DeserializeOwned>(m: &ArgMatches, body: &Value) -> Result<(), CliError> {
+    let mut body = body.clone();
+    if is_auto(m)
+        && let Value::Object(object) = &mut body
+    {
+        object.insert("cluster_id".to_owned(), Value::from(0_u64));
+    }
+    from_json::<T>(body, "the body").map(|_| ())
 }
 
 /// `--limit` of a paged list: how many items to show in all.
@@ -251,17 +376,33 @@ pub fn max_items(m: &ArgMatches) -> Option<u64> {
     m.get_one::<u64>("limit").copied()
 }
 
-/// Prints an answer.
-pub fn print<T: serde::Serialize + ?Sized>(ctx: &Ctx, resource: &str, value: &T) -> Result<Outcome, CliError> {
+/// Writes to stdout; a closed pipe (the reader went away, as `| head -1` does) ends the
+/// output quietly instead of failing.
+pub fn out(bytes: &[u8]) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// One line on stderr; a closed stderr is ignored (there is nowhere else to say it).
+pub fn note(line: impl std::fmt::Display) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+}
+
+/// Prints an answer; `schema` is the spec's name of its type (chooses table columns).
+pub fn print<T: serde::Serialize + ?Sized>(ctx: &Ctx, schema: &str, value: &T) -> Result<Outcome, CliError> {
     let value = serde_json::to_value(value).map_err(|e| CliError::Input(format!("cannot show the answer: {e}")))?;
-    emit(ctx, resource, &value)?;
+    emit(ctx, schema, &value)?;
     Ok(Outcome::Ok)
 }
 
 /// Reads every page (up to `max` items) and prints them as one array.
 pub async fn print_list<T: serde::Serialize>(
     ctx: &Ctx,
-    resource: &str,
+    schema: &str,
     stream: impl Stream<Item = Result<T, xplenty_api::Error>> + Unpin,
     max: Option<u64>,
 ) -> Result<Outcome, CliError> {
@@ -270,7 +411,7 @@ pub async fn print_list<T: serde::Serialize>(
     while let Some(item) = stream.next().await {
         items.push(serde_json::to_value(item?).map_err(|e| CliError::Input(format!("cannot show the answer: {e}")))?);
     }
-    emit(ctx, resource, &Value::Array(items))?;
+    emit(ctx, schema, &Value::Array(items))?;
     Ok(Outcome::Ok)
 }
 
@@ -279,60 +420,271 @@ pub fn print_empty(_ctx: &Ctx, _operation: &str) -> Result<Outcome, CliError> {
     Ok(Outcome::Ok)
 }
 
-/// The columns `--output table` shows for a resource.
-fn columns(resource: &str) -> &'static [&'static str] {
-    match resource {
-        "clusters" => &["id", "name", "status", "type", "nodes", "running_jobs_count"],
-        "jobs" => &["id", "status", "progress", "package_id", "cluster_id", "created_at"],
-        "packages" => &["id", "name", "status", "flow_type", "updated_at"],
-        "schedules" => &["id", "name", "status", "next_run_at", "last_run_status"],
-        _ => &[],
+/// `-o table` for an answer that has no table form (`what` it is): a usage error, said
+/// before the call.
+pub fn no_table(ctx: &Ctx, what: &str) -> Result<(), CliError> {
+    if ctx.format == Format::Table {
+        return Err(CliError::Usage(format!("the answer is {what} and has no table form; use --output json")));
     }
-}
-
-fn emit(ctx: &Ctx, resource: &str, value: &Value) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    let columns = columns(resource);
-    let rows: Option<Vec<&Value>> = match value {
-        Value::Array(items) => Some(items.iter().collect()),
-        Value::Object(_) => Some(vec![value]),
-        _ => None,
-    };
-    match (ctx.format, rows) {
-        (Format::Table, Some(rows)) if !columns.is_empty() => {
-            out.write_all(table(columns, &rows).as_bytes())?;
-        }
-        _ => {
-            let text = if ctx.pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
-            writeln!(out, "{}", text.map_err(|e| CliError::Input(e.to_string()))?)?;
-        }
-    }
-    out.flush()?;
     Ok(())
 }
 
-/// A plain text table, one row per item.
-pub fn table(columns: &[&str], rows: &[&Value]) -> String {
-    let cell = |row: &Value, column: &str| match row.get(column) {
+/// The columns a table of items of this schema shows first, when the items have them;
+/// the rest of their keys follow.
+fn first_columns(schema: &str) -> &'static [&'static str] {
+    match schema {
+        "Cluster" => &["id", "name", "status", "type", "nodes", "running_jobs_count"],
+        "Job" => &["id", "status", "progress", "package_id", "cluster_id", "created_at"],
+        "Package" => &["id", "name", "status", "flow_type", "updated_at"],
+        "Schedule" => &["id", "name", "status", "next_run_at", "last_run_status"],
+        _ => &["id", "name", "status"],
+    }
+}
+
+/// Answers whose table form is one of their fields as text: schema -> field.
+const TEXT_FIELDS: &[(&str, &str)] = &[("JobLog", "body")];
+
+fn emit(ctx: &Ctx, schema: &str, value: &Value) -> Result<(), CliError> {
+    if ctx.format == Format::Json {
+        let text = if ctx.pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+        let mut text = text.map_err(|e| CliError::Input(e.to_string()))?;
+        text.push('\n');
+        return out(text.as_bytes());
+    }
+    let text = table_form(schema, value)?;
+    if text.is_empty() {
+        note("(no items)");
+        return Ok(());
+    }
+    out(text.as_bytes())
+}
+
+/// The table form of an answer, from its shape: an array of objects is one row per item,
+/// one object is a row per field, text is the text; anything else has none.
+pub fn table_form(schema: &str, value: &Value) -> Result<String, CliError> {
+    let no = |what: &str| CliError::Usage(format!("the answer is {what} and has no table form; use --output json"));
+    let text_field = TEXT_FIELDS.iter().find(|(s, _)| *s == schema).map(|(_, field)| *field);
+    if let Some(Value::String(text)) = text_field.and_then(|field| value.get(field)) {
+        return Ok(with_newline(text));
+    }
+    match value {
+        Value::String(text) => Ok(with_newline(text)),
+        Value::Array(items) if items.is_empty() => Ok(String::new()),
+        Value::Array(items) if items.iter().all(Value::is_object) => {
+            let mut columns: Vec<&str> =
+                first_columns(schema).iter().copied().filter(|c| items.iter().any(|i| i.get(c).is_some())).collect();
+            for item in items {
+                for key in item.as_object().into_iter().flat_map(Map::keys) {
+                    if !columns.contains(&key.as_str()) {
+                        columns.push(key);
+                    }
+                }
+            }
+            let header: Vec<String> = columns.iter().map(|c| c.to_uppercase()).collect();
+            let rows = items.iter().map(|item| columns.iter().map(|c| cell(item.get(c))).collect()).collect();
+            Ok(table(header, rows))
+        }
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            Ok(table(vec!["VALUE".to_owned()], items.iter().map(|i| vec![cell(Some(i))]).collect()))
+        }
+        Value::Array(_) => Err(no("a list of mixed values")),
+        Value::Object(object) => {
+            let rows = object.iter().map(|(key, value)| vec![key.clone(), cell(Some(value))]).collect();
+            Ok(table(vec!["FIELD".to_owned(), "VALUE".to_owned()], rows))
+        }
+        Value::Bool(_) => Err(no("a boolean")),
+        Value::Number(_) => Err(no("a number")),
+        Value::Null => Err(no("null")),
+    }
+}
+
+fn with_newline(text: &str) -> String {
+    if text.ends_with('\n') { text.to_owned() } else { format!("{text}\n") }
+}
+
+/// A value as one cell: text as it is, nested values as compact JSON, on one line.
+fn cell(value: Option<&Value>) -> String {
+    let text = match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };
-    let cells: Vec<Vec<String>> = rows.iter().map(|row| columns.iter().map(|c| cell(row, c)).collect()).collect();
-    let widths: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.len()]).max().unwrap_or(0))
+    text.replace(['\n', '\r', '\t'], " ")
+}
+
+/// A plain text table: a header and one line per row, columns padded to their widest cell.
+pub fn table(header: Vec<String>, rows: Vec<Vec<String>>) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0))
         .collect();
-    let line = |values: Vec<String>| {
+    let line = |values: &[String]| {
         let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
         format!("{}\n", padded.join("  ").trim_end())
     };
-    let mut text = line(columns.iter().map(|c| c.to_uppercase()).collect());
-    for row in cells {
+    let mut text = line(&header);
+    for row in &rows {
         text.push_str(&line(row));
     }
     text
+}
+
+/// The interrupt a command got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Int,
+    Term,
+}
+
+impl Signal {
+    /// 128 + the signal's number, as shells report it.
+    pub fn code(self) -> u8 {
+        match self {
+            Signal::Int => 130,
+            Signal::Term => 143,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+        }
+    }
+}
+
+/// SIGINT and SIGTERM of the commands that wait, caught (tokio's handlers) only for them:
+/// every other command ends on Ctrl-C as any program does. The first signal is seen by
+/// the command, which cleans up; a second one exits at once.
+#[derive(Debug, Clone, Default)]
+pub struct Signals(Option<tokio::sync::watch::Receiver<Option<Signal>>>);
+
+impl Signals {
+    /// Signals not caught.
+    pub fn none() -> Self {
+        Signals(None)
+    }
+
+    /// Catches SIGINT and SIGTERM from now on. Call inside the runtime.
+    pub fn catch() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        tokio::spawn(async move {
+            loop {
+                let got = tokio::select! {
+                    Some(()) = int.recv() => Signal::Int,
+                    Some(()) = term.recv() => Signal::Term,
+                    else => return,
+                };
+                if tx.borrow().is_some() {
+                    note(format!("{}: exiting at once; what was not cleaned up is left running", got.name()));
+                    std::process::exit(i32::from(got.code()));
+                }
+                let _ = tx.send(Some(got));
+            }
+        });
+        Ok(Signals(Some(rx)))
+    }
+
+    /// The first signal: resolves once it came (at once if it came before), never when
+    /// signals are not caught.
+    pub async fn first(&self) -> Signal {
+        let Some(rx) = &self.0 else { return std::future::pending().await };
+        let mut rx = rx.clone();
+        match rx.wait_for(Option::is_some).await {
+            Ok(signal) => signal.unwrap_or(Signal::Int),
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// How long an interrupted command waits for the answers of its clean-up calls, and for
+/// a create call in flight to tell the id it made.
+const CLEANUP_WAIT: Duration = Duration::from_secs(10);
+
+/// `fut`, unless a signal comes first.
+async fn unless_interrupted<T>(ctx: &Ctx, fut: impl Future<Output = T>) -> Result<T, Signal> {
+    tokio::select! {
+        biased;
+        signal = ctx.signals.first() => Err(signal),
+        value = fut => Ok(value),
+    }
+}
+
+/// A call that creates something, run to its answer even when a signal comes (up to
+/// [`CLEANUP_WAIT`] after it), so that what it created is known and can be cleaned up.
+async fn creating<T>(ctx: &Ctx, fut: impl Future<Output = T>) -> (Option<T>, Option<Signal>) {
+    let mut fut = std::pin::pin!(fut);
+    match unless_interrupted(ctx, fut.as_mut()).await {
+        Ok(value) => (Some(value), None),
+        Err(signal) => (tokio::time::timeout(CLEANUP_WAIT, fut).await.ok(), Some(signal)),
+    }
+}
+
+/// What `jobs run` made so far, to clean up on an interrupt.
+#[derive(Debug, Default)]
+struct Made {
+    /// A job it started that has not ended.
+    job: Option<u64>,
+    /// A cluster it created (`--cluster auto`) that it has not terminated.
+    cluster: Option<u64>,
+}
+
+fn stop_hint(job: u64) -> String {
+    format!("xplenty jobs stop {job}")
+}
+
+fn terminate_hint(cluster: u64) -> String {
+    format!("xplenty clusters terminate {cluster}")
+}
+
+/// After a signal: stops the job and terminates the cluster (unless `--detach`; the
+/// cluster not with `--keep-cluster`), each answer awaited at most [`CLEANUP_WAIT`], and
+/// says what it did.
+async fn clean_up(client: &xplenty_api::Client, m: &ArgMatches, made: &Made, signal: Signal) -> Outcome {
+    let detach = m.get_flag("detach");
+    let keep_cluster = m.get_flag("keep-cluster");
+    note(format!("{}: interrupted", signal.name()));
+    if made.job.is_none() && made.cluster.is_none() {
+        note("nothing to clean up");
+    }
+    if let Some(job) = made.job {
+        if detach {
+            note(format!("job {job} left running (--detach); stop it with: {}", stop_hint(job)));
+        } else {
+            let stop = tokio::time::timeout(CLEANUP_WAIT, client.terminate_job().job_id(job).send()).await;
+            match stop {
+                Ok(Ok(_)) => note(format!("stopped job {job}")),
+                Ok(Err(e)) => {
+                    note(format!("could not stop job {job}: {}; stop it with: {}", CliError::Api(e), stop_hint(job)))
+                }
+                Err(_) => note(format!("no answer to stopping job {job}; stop it with: {}", stop_hint(job))),
+            }
+        }
+    }
+    if let Some(cluster) = made.cluster {
+        if detach || keep_cluster {
+            let why = if detach { "--detach" } else { "--keep-cluster" };
+            note(format!("cluster {cluster} left running ({why}); terminate it with: {}", terminate_hint(cluster)));
+        } else {
+            let terminate =
+                tokio::time::timeout(CLEANUP_WAIT, client.terminate_cluster().cluster_id(cluster).send()).await;
+            match terminate {
+                Ok(Ok(_)) => note(format!("terminated cluster {cluster}")),
+                Ok(Err(e)) => note(format!(
+                    "could not terminate cluster {cluster}: {}; terminate it with: {}",
+                    CliError::Api(e),
+                    terminate_hint(cluster)
+                )),
+                Err(_) => note(format!(
+                    "no answer to terminating cluster {cluster}; terminate it with: {}",
+                    terminate_hint(cluster)
+                )),
+            }
+        }
+    }
+    Outcome::Interrupted(signal)
 }
 
 /// The flags every command has.
@@ -364,7 +716,10 @@ pub fn global_args() -> Vec<Arg> {
             .value_name("FORMAT")
             .value_parser(["json", "table"])
             .default_value("json")
-            .help("json (pretty on a terminal), or table for clusters, jobs, packages and schedules"),
+            .help(
+                "json (pretty on a terminal), or table: columns from the answer's fields, a field per row for one \
+                 item, a log as text; exit 2 when the answer has no table form",
+            ),
         Arg::new("fake")
             .long("fake")
             .global(true)
@@ -384,16 +739,24 @@ fn wait_args(what: &str) -> Vec<Arg> {
         Arg::new("poll")
             .long("poll")
             .value_name("SECONDS")
-            .value_parser(clap::value_parser!(f64))
+            .value_parser(parse_poll)
             .help("Seconds between polls, each one API call; default 5"),
     ]
+}
+
+/// `--poll`: a number of seconds a duration can hold.
+fn parse_poll(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| Duration::try_from_secs_f64(*s).is_ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds"))
 }
 
 /// The `--cluster` value that reuses or creates a cluster.
 const AUTO_CLUSTER: &str = "auto";
 
-/// `jobs run --wait [--timeout S] [--poll S]`, and `--nodes`, `--keep-cluster` for
-/// `--cluster auto`.
+/// `jobs run --wait [--timeout S] [--poll S] [--detach]`, and `--nodes`, `--keep-cluster`
+/// for `--cluster auto`.
 pub fn job_wait_args() -> Vec<Arg> {
     let mut args = vec![
         Arg::new("wait")
@@ -410,6 +773,10 @@ pub fn job_wait_args() -> Vec<Arg> {
             .long("keep-cluster")
             .action(ArgAction::SetTrue)
             .help("With --cluster auto: keep a cluster this run created instead of terminating it after --wait"),
+        Arg::new("detach").long("detach").action(ArgAction::SetTrue).help(
+            "On SIGINT or SIGTERM, leave the job and a cluster this run created running (and print how to \
+                 stop them) instead of stopping the job and terminating the cluster",
+        ),
     ];
     args.extend(wait_args("job"));
     args
@@ -422,9 +789,16 @@ pub fn cluster_wait_command() -> clap::Command {
         .long_about(
             "Wait until a cluster is available or terminated.\n\nPolls `get_cluster`. Exits 0 when the \
              cluster got there, 6 when it settled elsewhere (error, or terminated while waiting for \
-             available), 5 when --timeout passed; prints the cluster as JSON.",
+             available), 5 when --timeout passed, 130/143 on SIGINT/SIGTERM (the cluster is left as it \
+             is); prints the cluster as JSON.",
         )
-        .arg(Arg::new("cluster_id").value_name("CLUSTER_ID").required(true).help("The numeric id of the cluster"))
+        .arg(
+            Arg::new("cluster_id")
+                .value_name("CLUSTER_ID")
+                .required(true)
+                .value_parser(parse_integer)
+                .help("The numeric id of the cluster"),
+        )
         .arg(
             Arg::new("until")
                 .long("until")
@@ -456,55 +830,215 @@ fn bar(ctx: &Ctx, length: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// `--cluster auto`: an available or idle cluster of `--nodes` nodes, or a new one waited
-/// for; its id goes into the body. Other values leave the body as it is.
-pub async fn auto_cluster(
+/// `jobs run`: with `--cluster auto` a cluster first, then the job (`send` posts the
+/// body), then with `--wait` the wait. Every id is on stderr as soon as it exists; a
+/// signal cleans up what the run made (see [`clean_up`]).
+pub async fn run_job<F, Fut>(
+    client: &xplenty_api::Client,
+    m: &ArgMatches,
+    ctx: &Ctx,
+    body: Value,
+    send: F,
+) -> Result<Outcome, CliError>
+where
+    F: FnOnce(Value) -> Fut,
+    Fut: Future<Output = Result<Job, CliError>>,
+{
+    let mut made = Made::default();
+    match run_job_steps(client, m, ctx, body, send, &mut made).await {
+        Ok(Outcome::Interrupted(signal)) => Ok(clean_up(client, m, &made, signal).await),
+        Ok(outcome) => {
+            // A cluster made for a job that never started (its wait passed the deadline).
+            if made.job.is_none()
+                && let Some(cluster) = made.cluster
+                && !m.get_flag("keep-cluster")
+            {
+                terminate_now(client, cluster).await;
+            }
+            Ok(outcome)
+        }
+        Err(e) => {
+            if let Some(job) = made.job {
+                note(format!("job {job} may still be running; stop it with: {}", stop_hint(job)));
+            }
+            if let Some(cluster) = made.cluster {
+                if made.job.is_none() && !m.get_flag("keep-cluster") {
+                    terminate_now(client, cluster).await;
+                } else {
+                    note(format!("cluster {cluster} is still running; terminate it with: {}", terminate_hint(cluster)));
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Terminates a cluster this run created, the answer awaited at most [`CLEANUP_WAIT`].
+async fn terminate_now(client: &xplenty_api::Client, cluster: u64) {
+    match tokio::time::timeout(CLEANUP_WAIT, client.terminate_cluster().cluster_id(cluster).send()).await {
+        Ok(Ok(_)) => note(format!("terminated cluster {cluster}")),
+        _ => note(format!("could not terminate cluster {cluster}; terminate it with: {}", terminate_hint(cluster))),
+    }
+}
+
+async fn run_job_steps<F, Fut>(
     client: &xplenty_api::Client,
     m: &ArgMatches,
     ctx: &Ctx,
     mut body: Value,
-) -> Result<(Value, Option<xplenty_api::ClusterLease>), CliError> {
-    if m.get_one::<String>("cluster-id").map(String::as_str) != Some(AUTO_CLUSTER) {
-        return Ok((body, None));
+    send: F,
+    made: &mut Made,
+) -> Result<Outcome, CliError>
+where
+    F: FnOnce(Value) -> Fut,
+    Fut: Future<Output = Result<Job, CliError>>,
+{
+    if is_auto(m) {
+        let cluster = match auto_cluster(client, m, ctx, made).await? {
+            Ok(cluster) => cluster,
+            Err(outcome) => return Ok(outcome),
+        };
+        if let Value::Object(object) = &mut body {
+            object.insert("cluster_id".to_owned(), Value::from(cluster));
+        }
     }
-    let nodes = m.get_one::<u64>("nodes").copied().unwrap_or(2);
-    let lease = client
-        .acquire_cluster(nodes)
-        .poll_interval(poll(m, ctx))
-        .deadline(deadline(m))
-        .send()
-        .await
-        .map_err(|e| CliError::Input(format!("--cluster auto: {e}")))?;
-    if let Value::Object(object) = &mut body {
-        object.insert("cluster_id".to_owned(), Value::from(lease.id()));
+    let job = match creating(ctx, send(body)).await {
+        (Some(Ok(job)), signal) => (job, signal),
+        (Some(Err(e)), None) => return Err(e),
+        (Some(Err(e)), Some(signal)) => {
+            note(format!("starting the job failed: {e}"));
+            return Ok(Outcome::Interrupted(signal));
+        }
+        (None, signal) => {
+            note("no answer to starting the job in time: it may have started; see: xplenty jobs list");
+            return Ok(Outcome::Interrupted(signal.unwrap_or(Signal::Int)));
+        }
+    };
+    let (job, signal) = job;
+    made.job = Some(job.id);
+    note(format!("created job {} (stop it with: {})", job.id, stop_hint(job.id)));
+    if let Some(signal) = signal {
+        return Ok(Outcome::Interrupted(signal));
     }
-    Ok((body, Some(lease)))
+    if !m.get_flag("wait") {
+        // Not waited for: the job runs on, on a cluster made for it.
+        if let Some(cluster) = made.cluster {
+            note(format!(
+                "cluster {cluster} runs on for job {}; terminate it with: {}",
+                job.id,
+                terminate_hint(cluster)
+            ));
+        }
+        return print(ctx, "Job", &job);
+    }
+    let id = job.id;
+    let outcome = wait_job(client, m, ctx, job).await?;
+    match outcome {
+        Outcome::Interrupted(_) => return Ok(outcome),
+        Outcome::DeadlinePassed => {
+            note(format!("job {id} is still running; stop it with: {}", stop_hint(id)));
+            if let Some(cluster) = made.cluster {
+                note(format!("cluster {cluster} runs on for it; terminate it with: {}", terminate_hint(cluster)));
+            }
+            return Ok(outcome);
+        }
+        _ => made.job = None,
+    }
+    if let Some(cluster) = made.cluster {
+        if m.get_flag("keep-cluster") {
+            made.cluster = None;
+            note(format!("cluster {cluster} kept (--keep-cluster); terminate it with: {}", terminate_hint(cluster)));
+        } else {
+            match creating(ctx, client.terminate_cluster().cluster_id(cluster).send()).await {
+                (Some(Ok(_)), signal) => {
+                    made.cluster = None;
+                    note(format!("terminated cluster {cluster}"));
+                    if let Some(signal) = signal {
+                        return Ok(Outcome::Interrupted(signal));
+                    }
+                }
+                (Some(Err(e)), _) => {
+                    return Err(CliError::Input(format!("terminating cluster {cluster}: {}", CliError::Api(e))));
+                }
+                (None, signal) => return Ok(Outcome::Interrupted(signal.unwrap_or(Signal::Int))),
+            }
+        }
+    }
+    Ok(outcome)
 }
 
-/// After `run_job`: print the job, or with `--wait` wait for it to end (and then
-/// terminate a cluster `--cluster auto` created, unless `--keep-cluster`).
-pub async fn after_run_job(
+/// `--cluster auto`: an available or idle cluster of `--nodes` nodes, or a new one
+/// (named on stderr at once) waited for. `Err` is how the run ends instead.
+async fn auto_cluster(
     client: &xplenty_api::Client,
     m: &ArgMatches,
     ctx: &Ctx,
-    job: Job,
-    lease: Option<xplenty_api::ClusterLease>,
-) -> Result<Outcome, CliError> {
-    if !m.get_flag("wait") {
-        return print(ctx, "jobs", &job);
+    made: &mut Made,
+) -> Result<Result<u64, Outcome>, CliError> {
+    let nodes = m.get_one::<u64>("nodes").copied().unwrap_or(2);
+    let auto = |e: xplenty_api::Error| CliError::Input(format!("--cluster auto: {}", CliError::Api(e)));
+    let fits = |c: &Cluster| {
+        matches!(c.status, Some(ClusterStatus::Available | ClusterStatus::Idle)) && c.nodes == Some(nodes)
+    };
+    let mut found = client.list_clusters().stream_all().try_filter(|c| std::future::ready(fits(c)));
+    match unless_interrupted(ctx, found.try_next()).await {
+        Err(signal) => return Ok(Err(Outcome::Interrupted(signal))),
+        Ok(found) => {
+            if let Some(cluster) = found.map_err(auto)? {
+                note(format!("using cluster {} ({nodes} nodes)", cluster.id));
+                return Ok(Ok(cluster.id));
+            }
+        }
     }
-    let outcome = wait_job(client, m, ctx, job).await;
-    if let Some(lease) = lease.filter(|_| !m.get_flag("keep-cluster")) {
-        lease.release().await.map_err(|e| CliError::Input(format!("releasing the cluster: {e}")))?;
+    let create = client.create_cluster().body(ClusterCreate::builder().nodes(nodes));
+    let (created, signal) = creating(ctx, create.send()).await;
+    let id = match created {
+        Some(Ok(cluster)) => cluster.into_inner().id,
+        Some(Err(e)) if signal.is_none() => return Err(auto(e)),
+        Some(Err(e)) => {
+            note(format!("creating a cluster failed: {}", CliError::Api(e)));
+            return Ok(Err(Outcome::Interrupted(signal.unwrap_or(Signal::Int))));
+        }
+        None => {
+            note("no answer to creating a cluster in time: one may exist; see: xplenty clusters list");
+            return Ok(Err(Outcome::Interrupted(signal.unwrap_or(Signal::Int))));
+        }
+    };
+    made.cluster = Some(id);
+    note(format!("created cluster {id} ({nodes} nodes; terminate it with: {})", terminate_hint(id)));
+    if let Some(signal) = signal {
+        return Ok(Err(Outcome::Interrupted(signal)));
     }
-    outcome
+    let bar = bar(ctx, 1);
+    bar.set_prefix(format!("cluster {id}"));
+    let watched = bar.clone();
+    let wait = client
+        .wait_for_cluster(id)
+        .until(ClusterStatus::Available)
+        .poll_interval(poll(m, ctx))
+        .deadline(deadline(m))
+        .on_event(move |event| {
+            watched.set_message(event.resource.status.as_ref().map(|s| s.to_string()).unwrap_or_default());
+        })
+        .until_done();
+    let waited = unless_interrupted(ctx, wait).await;
+    bar.finish_and_clear();
+    match waited {
+        Err(signal) => Ok(Err(Outcome::Interrupted(signal))),
+        Ok(Ok(cluster)) if matches!(cluster.status, Some(ClusterStatus::Available | ClusterStatus::Idle)) => Ok(Ok(id)),
+        Ok(Ok(cluster)) => Err(CliError::Input(format!(
+            "--cluster auto: cluster {id} ended {} instead of available",
+            cluster.status.map(|s| s.to_string()).unwrap_or_default()
+        ))),
+        Ok(Err(e)) => Ok(Err(wait_error(&format!("cluster {id}"), e)?)),
+    }
 }
 
 async fn wait_job(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ctx, job: Job) -> Result<Outcome, CliError> {
     let bar = bar(ctx, 100);
     bar.set_prefix(format!("job {}", job.id));
     let watched = bar.clone();
-    let waited = client
+    let wait = client
         .wait_for_job(job.id)
         .poll_interval(poll(m, ctx))
         .deadline(deadline(m))
@@ -513,12 +1047,13 @@ async fn wait_job(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ctx, job: 
             watched.set_position(job.progress.map_or(0, |p| (p.clamp(0.0, 1.0) * 100.0).round() as u64));
             watched.set_message(job.status.as_ref().map(|s| s.to_string()).unwrap_or_default());
         })
-        .until_done()
-        .await;
+        .until_done();
+    let waited = unless_interrupted(ctx, wait).await;
     bar.finish_and_clear();
     match waited {
-        Ok(job) => {
-            print(ctx, "jobs", &job)?;
+        Err(signal) => Ok(Outcome::Interrupted(signal)),
+        Ok(Ok(job)) => {
+            print(ctx, "Job", &job)?;
             Ok(match job.status {
                 Some(JobStatus::Completed) => Outcome::Ok,
                 Some(JobStatus::Failed) => Outcome::JobFailed,
@@ -526,7 +1061,7 @@ async fn wait_job(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ctx, job: 
                 _ => Outcome::JobFailed,
             })
         }
-        Err(e) => wait_error(&format!("job {}", job.id), e),
+        Ok(Err(e)) => wait_error(&format!("job {}", job.id), e),
     }
 }
 
@@ -534,26 +1069,52 @@ fn wait_error(what: &str, e: WaitError) -> Result<Outcome, CliError> {
     match e {
         WaitError::Api(e) => Err(CliError::Api(e)),
         WaitError::TimedOut { .. } => {
-            eprintln!("error: {what}: deadline passed: {e}");
+            note(format!("error: {what}: deadline passed: {e}"));
             Ok(Outcome::DeadlinePassed)
         }
         other => Err(CliError::Input(format!("{what}: {other}"))),
     }
 }
 
-/// `xplenty clusters wait ID --until available|terminated`.
-pub async fn wait_cluster(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ctx) -> Result<Outcome, CliError> {
+/// `xplenty clusters wait ID --until available|terminated`. A signal ends the wait and
+/// leaves the cluster as it is.
+pub async fn wait_cluster(connect: &Connect, m: &ArgMatches, ctx: &Ctx) -> Result<Outcome, CliError> {
     let id: u64 = required(m, "cluster_id", &Kind::Integer)?;
+    let client = connect.client()?;
     let until_terminated = m.get_one::<String>("until").map(String::as_str) == Some("terminated");
+    let bar = bar(ctx, 1);
+    bar.set_prefix(format!("cluster {id}"));
+    let waited = unless_interrupted(ctx, wait_cluster_until(&client, m, ctx, id, until_terminated, &bar)).await;
+    bar.finish_and_clear();
+    match waited {
+        Err(signal) => {
+            note(format!("{}: interrupted; cluster {id} is left as it is", signal.name()));
+            Ok(Outcome::Interrupted(signal))
+        }
+        Ok(Ok((cluster, arrived))) => {
+            print(ctx, "Cluster", &cluster)?;
+            Ok(if arrived { Outcome::Ok } else { Outcome::ClusterElsewhere })
+        }
+        Ok(Err(outcome)) => outcome,
+    }
+}
+
+/// Polls until the cluster settles: it and whether it got where it was asked.
+async fn wait_cluster_until(
+    client: &xplenty_api::Client,
+    m: &ArgMatches,
+    ctx: &Ctx,
+    id: u64,
+    until_terminated: bool,
+    bar: &indicatif::ProgressBar,
+) -> Result<(Cluster, bool), Result<Outcome, CliError>> {
     let started = tokio::time::Instant::now();
     let deadline = deadline(m);
     let poll = poll(m, ctx);
-    let bar = bar(ctx, 1);
-    bar.set_prefix(format!("cluster {id}"));
     loop {
         let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
         let watched = bar.clone();
-        let waited = client
+        let cluster = client
             .wait_for_cluster(id)
             .poll_interval(poll)
             .deadline(left)
@@ -561,14 +1122,8 @@ pub async fn wait_cluster(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ct
                 watched.set_message(event.resource.status.as_ref().map(|s| s.to_string()).unwrap_or_default());
             })
             .until_done()
-            .await;
-        let cluster = match waited {
-            Ok(cluster) => cluster,
-            Err(e) => {
-                bar.finish_and_clear();
-                return wait_error(&format!("cluster {id}"), e);
-            }
-        };
+            .await
+            .map_err(|e| wait_error(&format!("cluster {id}"), e))?;
         let status = cluster.status.clone();
         let arrived = match status {
             Some(ClusterStatus::Terminated) => Some(until_terminated),
@@ -577,18 +1132,15 @@ pub async fn wait_cluster(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ct
             _ => None,
         };
         if let Some(arrived) = arrived {
-            bar.finish_and_clear();
-            print(ctx, "clusters", &cluster)?;
-            return Ok(if arrived { Outcome::Ok } else { Outcome::ClusterElsewhere });
+            return Ok((cluster, arrived));
         }
         // Available while waiting for terminated: keep polling.
-        if deadline.is_some_and(|d| started.elapsed() + poll > d) {
-            bar.finish_and_clear();
-            eprintln!(
+        if deadline.is_some_and(|d| started.elapsed().saturating_add(poll) > d) {
+            note(format!(
                 "error: cluster {id}: deadline passed: still {}",
                 status.map(|s| s.to_string()).unwrap_or_default()
-            );
-            return Ok(Outcome::DeadlinePassed);
+            ));
+            return Err(Ok(Outcome::DeadlinePassed));
         }
         tokio::time::sleep(poll).await;
     }
@@ -597,4 +1149,25 @@ pub async fn wait_cluster(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ct
 /// Whether stdout and stderr are terminals.
 pub fn terminals() -> (bool, bool) {
     (std::io::stdout().is_terminal(), std::io::stderr().is_terminal())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::table_form;
+
+    #[test]
+    fn tables_take_their_columns_from_the_answer() {
+        let instances = json!([{"instance_id": "i-1", "status": "running"}, {"instance_id": "i-2", "zone": "a"}]);
+        let text = table_form("ClusterInstance", &instances).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["STATUS", "INSTANCE_ID", "ZONE"]);
+        assert_eq!(lines.len(), 3);
+        let one = table_form("Cluster", &json!({"id": 812, "name": "x"})).unwrap();
+        assert_eq!(one, "FIELD  VALUE\nid     812\nname   x\n");
+        assert_eq!(table_form("JobLog", &json!({"body": "line 1\nline 2", "url": "u"})).unwrap(), "line 1\nline 2\n");
+        assert!(table_form("", &json!(true)).is_err());
+        assert_eq!(table_form("Cluster", &json!([])).unwrap(), "");
+    }
 }

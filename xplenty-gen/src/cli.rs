@@ -9,10 +9,14 @@
 //! into a JSON value after the schema's type and deserialised into the setter's Rust type,
 //! which is read from the builder progenitor generated, so a mismatch fails generation.
 //!
+//! Every flag's text is checked by a clap value parser of its kind (`rt::parse_integer`
+//! and the like), and every input is turned into its typed value before the client is
+//! asked for (`rt::Connect::client`): a usage error never needs a credential.
+//!
 //! The generated code calls a small hand-written runtime in the CLI crate, `crate::rt`:
-//! `Kind`, `Field`, `Ctx`, `Outcome`, `optional`, `required`, `body`, `from_json`,
-//! `max_items`, `print`, `print_list`, `print_empty`, `global_args`, `job_wait_args` and
-//! `after_run_job`.
+//! `Kind`, `Field`, `Ctx`, `Connect`, `Outcome`, `optional`, `required`, `body`,
+//! `from_json`, `check_run_body`, `max_items`, `print`, `print_list`, `print_empty`,
+//! `no_table`, the `parse_*` value parsers, `global_args`, `job_wait_args` and `run_job`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,7 +54,7 @@ pub const RESERVED_RESOURCES: &[&str] = &["completions"];
 pub const GLOBAL_FLAGS: &[&str] = &["account", "api-key", "base-url", "output", "fake", "help"];
 
 /// Flags that `jobs run` adds for `--wait` (see `crate::rt::job_wait_args`).
-const JOB_WAIT_FLAGS: &[&str] = &["wait", "timeout", "poll", "nodes", "keep-cluster"];
+const JOB_WAIT_FLAGS: &[&str] = &["wait", "timeout", "poll", "nodes", "keep-cluster", "detach"];
 
 /// Visible aliases of body fields: field name -> alias.
 const FIELD_ALIASES: &[(&str, &str)] = &[("variables", "var")];
@@ -155,11 +159,18 @@ impl Kind {
         matches!(self, Kind::Array(_) | Kind::Map)
     }
 
-    fn values(&self) -> &[String] {
+    /// The clap value parser that checks a flag's text (each value, for arrays), so a
+    /// value of the wrong type is a usage error clap reports; `None` for free text.
+    fn parser(&self) -> Option<TokenStream> {
         match self {
-            Kind::String(values) => values,
-            Kind::Array(inner) => inner.values(),
-            _ => &[],
+            Kind::String(values) if values.is_empty() => None,
+            Kind::String(values) => Some(quote!(::clap::builder::PossibleValuesParser::new([#(#values),*]))),
+            Kind::Integer => Some(quote!(crate::rt::parse_integer)),
+            Kind::Number => Some(quote!(crate::rt::parse_number)),
+            Kind::Boolean => Some(quote!(crate::rt::parse_boolean)),
+            Kind::Array(inner) => inner.parser(),
+            Kind::Map => Some(quote!(crate::rt::parse_key_value)),
+            Kind::Json => Some(quote!(crate::rt::parse_json)),
         }
     }
 
@@ -390,9 +401,8 @@ fn arg_tokens(input: &Input, positional: bool) -> TokenStream {
             arg = quote!(#arg.value_delimiter(','));
         }
     }
-    let values = input.kind.values();
-    if !values.is_empty() {
-        arg = quote!(#arg.value_parser(::clap::builder::PossibleValuesParser::new([#(#values),*])));
+    if let Some(parser) = input.kind.parser() {
+        arg = quote!(#arg.value_parser(#parser));
     }
     arg
 }
@@ -438,18 +448,25 @@ fn operation_code(
     }
 
     let mut args = Vec::new();
-    let mut statements = Vec::new();
-    for input in &parameters.path {
+    // Every input is read and typed first (`parse`), then the client is asked for and the
+    // call built (`build`): a usage error is found before any credential is needed.
+    let mut parse = Vec::new();
+    let mut build = Vec::new();
+    for (i, input) in parameters.path.iter().enumerate() {
         // Its id is taken too: a body field of the same name becomes `--field-<name>`.
         take(&input.flag)?;
         args.push(arg_tokens(input, true));
         let (setter, ty) = setter(&input.name)?;
         let (id, kind) = (&input.flag, input.kind.tokens());
-        statements.push(quote! {
-            call = call.#setter(crate::rt::required::<#ty>(m, #id, &#kind)?);
+        let local = format_ident!("path_{i}");
+        parse.push(quote! {
+            let #local = crate::rt::required::<#ty>(m, #id, &#kind)?;
+        });
+        build.push(quote! {
+            call = call.#setter(#local);
         });
     }
-    for input in &parameters.query {
+    for (i, input) in parameters.query.iter().enumerate() {
         // Paged lists take `--limit` as the number of items to show, over every page.
         if operation.paginated && input.name == "limit" {
             continue;
@@ -463,12 +480,17 @@ fn operation_code(
         {
             *a = quote!(#a.required(true));
         }
-        statements.push(quote! {
-            if let Some(value) = crate::rt::optional::<#ty>(m, #id, &#kind)? {
+        let local = format_ident!("query_{i}");
+        parse.push(quote! {
+            let #local = crate::rt::optional::<#ty>(m, #id, &#kind)?;
+        });
+        build.push(quote! {
+            if let Some(value) = #local {
                 call = call.#setter(value);
             }
         });
     }
+    let run_job = operation.id == "run_job";
     if let Some((schema, body_fields)) = &body {
         let body_type = format_ident!("{schema}");
         let mut field_tokens = Vec::new();
@@ -485,7 +507,12 @@ fn operation_code(
             let mut input = input.clone();
             input.aliases.retain(|alias| take(alias).is_ok());
             let input = &input;
-            args.push(arg_tokens(input, false));
+            let mut arg = arg_tokens(input, false);
+            if run_job && input.name == "cluster_id" {
+                // `--cluster auto` as well as an id (`rt::run_job`).
+                arg = quote!(#arg.value_parser(crate::rt::parse_cluster));
+            }
+            args.push(arg);
             let (name, id, kind) = (&input.name, &input.flag, input.kind.tokens());
             field_tokens.push(quote!(crate::rt::Field { name: #name, id: #id, kind: #kind }));
         }
@@ -495,23 +522,32 @@ fn operation_code(
                 .value_name("@FILE|-|JSON")
                 .help("The whole body as JSON: inline, @file.json, or - for standard input; flags override its fields")
         });
-        // `jobs run --cluster auto` reuses or creates a cluster first (`rt::auto_cluster`).
-        let lease = (operation.id == "run_job").then(|| {
-            quote! {
-                let (body, lease) = crate::rt::auto_cluster(client, m, ctx, body).await?;
-            }
-        });
-        statements.push(quote! {
-            let body = crate::rt::body(m, &[#(#field_tokens),*])?;
-            #lease
-            call = call.body(crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body")?);
-        });
+        if run_job {
+            // `jobs run --cluster auto` chooses the cluster later (`rt::run_job`); the rest
+            // of the body is checked now.
+            parse.push(quote! {
+                let body = crate::rt::body(m, &[#(#field_tokens),*])?;
+                crate::rt::check_run_body::<::xplenty_api::types::#body_type>(m, &body)?;
+            });
+        } else {
+            parse.push(quote! {
+                let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(
+                    crate::rt::body(m, &[#(#field_tokens),*])?,
+                    "the body",
+                )?;
+            });
+            build.push(quote! {
+                call = call.body(body);
+            });
+        }
     }
 
     let id = &operation.id;
     let method = format_ident!("{}", operation.id);
-    let resource = &operation.tag;
     let send = if operation.paginated {
+        let SuccessBody::Array(schema) = &operation.success else {
+            return Err(err("a paginated operation answers an array of one schema".to_owned()));
+        };
         let (limit_setter, limit_ty) = setter("limit")?;
         args.push(quote! {
             ::clap::Arg::new("limit")
@@ -520,33 +556,58 @@ fn operation_code(
                 .value_parser(::clap::value_parser!(u64))
                 .help("Stop after N items (every page is read by default)")
         });
-        quote! {
+        parse.push(quote! {
             let max = crate::rt::max_items(m);
-            if let Some(page) = max.map(|n| n.clamp(1, 100)) {
-                call = call.#limit_setter(crate::rt::from_json::<#limit_ty>(::serde_json::json!(page), "--limit")?);
+            let page = match max.map(|n| n.clamp(1, 100)) {
+                Some(page) => Some(crate::rt::from_json::<#limit_ty>(::serde_json::json!(page), "--limit")?),
+                None => None,
+            };
+        });
+        build.push(quote! {
+            if let Some(page) = page {
+                call = call.#limit_setter(page);
             }
-            crate::rt::print_list(ctx, #resource, call.stream_all(), max).await
-        }
-    } else if operation.id == "run_job" {
+        });
         quote! {
-            let response = call.send().await?;
-            crate::rt::after_run_job(client, m, ctx, response.into_inner(), lease).await
+            crate::rt::print_list(ctx, #schema, call.stream_all(), max).await
         }
-    } else if operation.success == SuccessBody::Empty {
+    } else if run_job {
+        let body_type = match &body {
+            Some((schema, _)) => format_ident!("{schema}"),
+            None => return Err(err("run_job takes a body".to_owned())),
+        };
         quote! {
-            call.send().await?;
-            crate::rt::print_empty(ctx, #id)
+            crate::rt::run_job(&client, m, ctx, body, move |body| {
+                let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body");
+                async move { Ok(call.body(body?).send().await?.into_inner()) }
+            })
+            .await
         }
     } else {
-        quote! {
-            let response = call.send().await?;
-            crate::rt::print(ctx, #resource, &*response)
+        match &operation.success {
+            SuccessBody::Empty => quote! {
+                call.send().await?;
+                crate::rt::print_empty(ctx, #id)
+            },
+            SuccessBody::Boolean => {
+                // A bare boolean has no table form: said before the call.
+                parse.push(quote! {
+                    crate::rt::no_table(ctx, "a boolean")?;
+                });
+                quote! {
+                    let response = call.send().await?;
+                    crate::rt::print(ctx, "", &*response)
+                }
+            }
+            SuccessBody::Schema(schema) | SuccessBody::Array(schema) => quote! {
+                let response = call.send().await?;
+                crate::rt::print(ctx, #schema, &*response)
+            },
         }
     };
-    let uses_m = !statements.is_empty() || operation.paginated || operation.id == "run_job";
+    let uses_m = !parse.is_empty() || run_job;
     let m = if uses_m { quote!(m) } else { quote!(_m) };
-    let call_mut = if statements.is_empty() && !operation.paginated { quote!(call) } else { quote!(mut call) };
-
+    let call_mut = if build.is_empty() { quote!(call) } else { quote!(mut call) };
     let summary = &operation.summary;
     let description = raw_operation(raw, operation).and_then(|(_, op)| op.get("description")).and_then(Value::as_str);
     let mut command = quote!(::clap::Command::new(#action).about(#summary));
@@ -558,16 +619,18 @@ fn operation_code(
     let extra = (operation.id == "run_job").then(|| quote!(.args(crate::rt::job_wait_args())));
     let command = quote!(#command #(#args_tokens)* #extra);
     let function_name = format_ident!("run_{}", operation.id);
-    let doc = format!("`xplenty {resource} {action}`: calls `{id}`.");
+    let doc = format!("`xplenty {} {action}`: calls `{id}`.", operation.tag);
     let function = quote! {
         #[doc = #doc]
         async fn #function_name(
-            client: &::xplenty_api::Client,
+            connect: &crate::rt::Connect,
             #m: &::clap::ArgMatches,
             ctx: &crate::rt::Ctx,
         ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
+            #(#parse)*
+            let client = connect.client()?;
             let #call_mut = client.#method();
-            #(#statements)*
+            #(#build)*
             #send
         }
     };
@@ -638,7 +701,7 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
             let generated = operation_code(raw, operation, &command.action, &fields)?;
             subcommands.push(generated.command);
             let (action, function) = (&generated.action, &generated.function_name);
-            arms.push(quote!(Some((#action, m)) => ::std::boxed::Box::pin(#function(client, m, ctx)).await,));
+            arms.push(quote!(Some((#action, m)) => ::std::boxed::Box::pin(#function(connect, m, ctx)).await,));
             functions.push(generated.function);
         }
         let snake = tag.to_snake_case();
@@ -660,7 +723,7 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
             }
             #[doc = #dispatch_doc]
             async fn #dispatch_fn(
-                client: &::xplenty_api::Client,
+                connect: &crate::rt::Connect,
                 matches: &::clap::ArgMatches,
                 ctx: &crate::rt::Ctx,
             ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
@@ -674,7 +737,7 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
         pieces.push(CliPiece { name: tag.clone(), code: render(items.clone())? });
         all_items.push(items);
         resource_commands.push(quote!(.subcommand(#command_fn())));
-        resource_arms.push(quote!(Some((#tag, m)) => #dispatch_fn(client, m, ctx).await,));
+        resource_arms.push(quote!(Some((#tag, m)) => #dispatch_fn(connect, m, ctx).await,));
     }
     let untagged: Vec<&str> =
         operations.iter().filter(|o| !tags.iter().any(|(t, _)| *t == o.tag)).map(|o| o.id.as_str()).collect();
@@ -698,7 +761,7 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
         }
         /// Runs the generated command `matches` names.
         pub async fn dispatch(
-            client: &::xplenty_api::Client,
+            connect: &crate::rt::Connect,
             matches: &::clap::ArgMatches,
             ctx: &crate::rt::Ctx,
         ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
