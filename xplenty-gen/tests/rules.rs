@@ -370,3 +370,23 @@ fn the_compiled_files_are_one_module_per_type_and_operation_each_included_once()
     assert!(generated.files.iter().any(|f| f.path == "types/cluster.rs"));
     assert!(generated.files.iter().any(|f| f.path == "builder/list_clusters.rs"));
 }
+
+#[test]
+fn an_added_operation_changes_only_its_own_piece_and_the_table() {
+    // Sorted first by id, so a row named by its position would shift every other one.
+    let added = tiny_with(
+        "paths:\n",
+        "paths:\n  /apples:\n    get:\n      operationId: list_apples\n      tags: [clusters]\n      summary: List apples\n      responses:\n        '200':\n          description: The apples.\n          content:\n            application/vnd.xplenty+json:\n              schema:\n                $ref: '#/components/schemas/Cluster'\n              example:\n                id: 1\n        '4XX':\n          $ref: '#/components/responses/Error'\n        '5XX':\n          $ref: '#/components/responses/Error'\n",
+    );
+    let pieces = |spec: &str| -> std::collections::BTreeMap<String, String> {
+        generate(spec).unwrap().pieces().into_iter().map(|p| (p.snapshot_name(), p.code)).collect()
+    };
+    let (before, after) = (pieces(TINY), pieces(&added));
+    let changed: Vec<&str> = after
+        .iter()
+        .filter(|(name, code)| before.get(*name) != Some(code))
+        .map(|(name, _)| name.as_str())
+        .chain(before.keys().filter(|name| !after.contains_key(*name)).map(String::as_str))
+        .collect();
+    assert_eq!(changed, ["client", "operation__list_apples"]);
+}

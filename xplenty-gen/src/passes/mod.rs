@@ -37,7 +37,7 @@ pub(crate) fn apply(file: &mut syn::File, model: &Model, type_names: &mut BTreeS
     null_collections::apply(types);
     types.extend(new_types);
     constructors::apply(file)?;
-    file.items.push(operation_table::item(model));
+    file.items.extend(operation_table::items(model));
     type_names.extend(model.open_enums.iter().map(|e| e.name.clone()));
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Each operation builder's `send`: progenitor's becomes a private `send_raw` (with the
 //! query style and the request's fixed parts settled in it), and a public `send` hands the
-//! runtime the operation's row of `OPERATIONS` and returns [`crate::Error`]s that name it.
+//! runtime the operation's named row (`rows::GET_CLUSTER`) and returns [`crate::Error`]s that name it.
 //! Paginated lists also get `stream_all`. The setters the model expects are checked here,
 //! so the test emitters can rely on them.
 
@@ -13,8 +13,6 @@ use crate::{GenError, Operation};
 
 pub(crate) fn apply(builders: &mut [syn::Item], model: &Model, type_names: &BTreeSet<String>) -> Result<(), GenError> {
     let by_builder: BTreeMap<String, &Operation> = model.operations.iter().map(|op| (op.builder_name(), op)).collect();
-    let rows: BTreeMap<&str, usize> =
-        model.operations_by_id().iter().enumerate().map(|(row, op)| (op.id.as_str(), row)).collect();
     let mut wrapped = BTreeSet::new();
     for item in builders {
         let syn::Item::Impl(imp) = item else { continue };
@@ -41,8 +39,8 @@ pub(crate) fn apply(builders: &mut [syn::Item], model: &Model, type_names: &BTre
             return Err(GenError::Extras(format!("builder `{builder}` has no `send`")));
         };
         let id = &op.id;
-        let row = rows[id.as_str()];
-        let operation = quote!(&crate::meta::OPERATIONS[#row]);
+        let row = crate::passes::operation_table::row_path(op);
+        let operation = quote!(&#row);
         let doc = format!("Sends the request. Errors name the operation (`{id}`).");
         imp.items.push(syn::parse_quote! {
             #[doc = #doc]
