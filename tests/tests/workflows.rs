@@ -80,7 +80,7 @@ async fn the_shared_poller_stops_when_its_waits_are_dropped() {
 
 #[tokio::test]
 async fn a_terminated_cluster_is_waited_for_until_terminated() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     // The seeded cluster 812 is available; the terminate takes effect over 5 s of the clock.
     client.terminate_cluster().cluster_id(812_u64).send().await.unwrap();
@@ -129,7 +129,7 @@ async fn run_and_wait_is_ok_only_when_the_job_completed() {
 
 #[tokio::test]
 async fn a_job_is_stopped_at_the_deadline_and_when_dropped_if_asked() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     // The manual clock does not move: the job stays idle.
     let error = client
@@ -179,7 +179,7 @@ async fn a_lease_reuses_a_fitting_cluster_and_releases_only_what_it_created() {
 
 #[tokio::test]
 async fn a_package_is_found_by_its_exact_name() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     let package = client.find_package("orders-to-warehouse").await.unwrap().expect("the spec's example package");
     assert_eq!(package.id, 2041);
@@ -208,7 +208,7 @@ async fn a_schedule_run_is_waited_for_through_the_job_it_started() {
 
 #[tokio::test]
 async fn web_hook_deliveries_of_the_fake_verify_and_decode() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let receiver = TestServer::start().await;
     receiver.always(Reply::json(200, json!({})));
     let url = format!("{}/hooks", receiver.base_url());

@@ -1,5 +1,12 @@
 //! A faithful, stateful fake of the Xplenty API v2 on 127.0.0.1, started from one call.
 //!
+//! **The clock rule, first:** [`FakeXplenty::start`] runs the fake's time at real speed
+//! ([`Clock::real`]) and [`advance`](FakeXplenty::advance) jumps it forward, so a client's
+//! wait always ends on its own (a cluster is available 10 s after it is created, a job
+//! ends about 24 s after it is run) and a test can skip ahead. A test that asserts every
+//! intermediate state asks for [`Clock::manual`] (`FakeXplenty::builder().clock(Clock::manual())`),
+//! which stands still until advanced; a wait on it ends only when something advances it.
+//!
 //! It is a crate of its own, not a feature of `xplenty-api`, so the client's dependency
 //! set stays small and users add the fake only where they test.
 //!
@@ -10,10 +17,21 @@
 //!   headers) and deleted; other calls answer their documented example.
 //! - Clusters move pending, creating, available, idle, pending_terminate, terminating,
 //!   terminated; jobs idle, pending, queued, running (progress rising to 1), completed
-//!   or failed, and pending_stoppage, stopped when stopped. The [`Clock`] drives them:
-//!   manual by default, so tests advance it instead of sleeping.
-//! - The edges of the real API: 401 unless the API key is the Basic user name with an
-//!   empty password, 406 for an `Accept` that is not the vendor type, JSON or `*/*`,
+//!   or failed, and pending_stoppage, stopped when stopped. The [`Clock`] drives them
+//!   (see the rule above).
+//! - The front door of the service: the API key as the Basic user name, with or without
+//!   the colon (any password ignored); `Accept` of the vendor type (with `; version=2`,
+//!   with ` version=2` glued on as an old client sends it, or unversioned), JSON or
+//!   `*/*`, else 406; bodies as flat JSON and, where the spec's `x-accepts` says so,
+//!   wrapped in the resource name (`{"cluster": {...}}`), form-encoded with bracket keys
+//!   (`cluster[nodes]=2`) or as fields in the query of a POST or PUT; another
+//!   `Content-Type` is 415. A tolerated spelling is stored in the declared type
+//!   (`"nodes": "2"` answers `2`, `"terminate_on_idle": "False"` answers `false`).
+//! - Robust as a server: the key is checked before the body is read; a body over
+//!   [`FakeBuilder::max_body`] (1 MiB) is 413, one shorter than its `Content-Length` 400;
+//!   connections idle (or slow to send their headers) for [`FakeBuilder::idle_timeout`]
+//!   (30 s) are closed; HTTP/1.1 without `Host` and a request line that is not text are 400.
+//! - The edges of the real API:
 //!   `X-RateLimit-*` on every answer and 429 once the budget of the fake hour is spent,
 //!   `{"message": ...}` errors, 404 for unknown ids, 422 for missing fields and for
 //!   references to items that do not exist (a job's cluster or package).
@@ -49,7 +67,7 @@
 //! use xplenty_api::types;
 //! use xplenty_fake::{FakeXplenty, Fault};
 //!
-//! let fake = FakeXplenty::start().await?;
+//! let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await?;
 //! let client = fake.client();
 //! let cluster = client.create_cluster().body(types::ClusterCreate::builder().nodes(2_u64)).send().await?;
 //! // No sleeping: the manual clock moves when told.
@@ -130,7 +148,9 @@
 //! a free port), prints its base URL (`http://127.0.0.1:8080`) as the first line of
 //! stdout, and runs until ctrl-c or SIGTERM. `--account` and `--api-key` change the
 //! account id and key ([`ACCOUNT_ID`], [`API_KEY`] by default); `--clock-scale` sets how
-//! much faster than real time the clock runs (1 by default).
+//! much faster than real time the clock runs (1 by default); `--rate-limit` the calls
+//! allowed per hour of that clock (5,000 by default, like the service); `--max-body` the
+//! largest request body in bytes (1 MiB).
 //!
 //! ```sh
 //! cargo run -p xplenty-fake -- --port 8080 &
@@ -141,7 +161,9 @@
 //! The binary and its `clap` are behind the default feature `standalone`; depend with
 //! `default-features = false` to leave them out.
 
+mod body;
 mod clock;
+mod coerce;
 mod route;
 mod server;
 mod shape;
@@ -192,6 +214,7 @@ pub struct FakeBuilder {
     rate_limit: u32,
     clock: Clock,
     checks: server::Checks,
+    limits: server::Limits,
     port: u16,
 }
 
@@ -201,8 +224,9 @@ impl Default for FakeBuilder {
             account_id: ACCOUNT_ID.into(),
             api_key: API_KEY.into(),
             rate_limit: 5_000,
-            clock: Clock::manual(),
+            clock: Clock::real(),
             checks: server::Checks { requests: true, answers: true, wire_variants: false },
+            limits: server::Limits { max_body: 1 << 20, idle: Duration::from_secs(30) },
             port: 0,
         }
     }
@@ -225,8 +249,23 @@ impl FakeBuilder {
         self
     }
 
+    /// The fake's time: [`Clock::real`] unless set (see the crate's clock rule).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The largest request body read, in bytes (1 MiB by default); a larger one is a 413.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.limits.max_body = bytes;
+        self
+    }
+
+    /// How long a connection may wait before the headers of its next request are in
+    /// (30 s by default): an idle keep-alive connection, or one sending its headers too
+    /// slowly, is closed after it. Zero is taken as one millisecond.
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.limits.idle = idle.max(Duration::from_millis(1));
         self
     }
 
@@ -273,7 +312,8 @@ impl FakeBuilder {
             base_url.clone(),
             self.rate_limit,
         )));
-        let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks));
+        let server =
+            tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks, self.limits));
         let webhooks = webhook::spawn(state.clone());
         Ok(FakeXplenty {
             base_url,
@@ -288,7 +328,8 @@ impl FakeBuilder {
 }
 
 impl FakeXplenty {
-    /// A fake with the default account, key, budget and a manual clock.
+    /// A fake with the default account, key, budget and a real-time clock (see the
+    /// crate's clock rule).
     pub async fn start() -> std::io::Result<FakeXplenty> {
         FakeXplenty::builder().start().await
     }
@@ -324,7 +365,7 @@ impl FakeXplenty {
         &self.clock
     }
 
-    /// Moves a manual clock forward: clusters and jobs move on accordingly.
+    /// Moves the clock forward: clusters and jobs move on accordingly.
     ///
     /// Web hooks are notified of the changes right away (in the background): a job that
     /// runs and completes within one advance is announced as submitted, started and

@@ -24,6 +24,13 @@ struct Args {
     /// available after 10 s and a job runs for about 24 s at 1).
     #[arg(long, default_value_t = 1.0)]
     clock_scale: f64,
+    /// Calls allowed per hour of the fake's clock before answers are 429 (the service's
+    /// 5,000 by default); raise it for a fuzzer.
+    #[arg(long, value_name = "CALLS_PER_HOUR", default_value_t = 5_000)]
+    rate_limit: u32,
+    /// The largest request body read, in bytes; a larger one is a 413.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    max_body: usize,
 }
 
 #[tokio::main]
@@ -34,6 +41,8 @@ async fn main() -> std::io::Result<()> {
         .account_id(args.account)
         .api_key(args.api_key)
         .clock(Clock::scaled(args.clock_scale))
+        .rate_limit(args.rate_limit)
+        .max_body(args.max_body)
         .start()
         .await?;
     let mut stdout = std::io::stdout().lock();

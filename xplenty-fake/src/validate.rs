@@ -29,15 +29,37 @@ pub(crate) struct Param {
     pub(crate) schema: &'static str,
 }
 
+/// What a request body's `x-accepts` declares the service takes besides flat JSON (see
+/// `spec/README.md`); empty when the body has no such declaration.
+#[derive(Debug)]
+pub(crate) struct Accepts {
+    /// The resource name the fields may come wrapped in (`{"cluster": {...}}`).
+    pub(crate) wrapper: &'static str,
+    /// `wrapped`, `form` (urlencoded bracket keys), `query` (fields in a POST's query).
+    pub(crate) forms: &'static [&'static str],
+    /// A field the service also takes under another name: (other name, field).
+    pub(crate) aliases: &'static [(&'static str, &'static str)],
+}
+
+impl Accepts {
+    pub(crate) fn form(&self, form: &str) -> bool {
+        self.forms.contains(&form)
+    }
+}
+
 /// What the spec says an operation's requests and success answer look like (from
-/// `build.rs`). Schemas are JSON text, empty when there is none.
+/// `build.rs`). Schemas are JSON text, empty when there is none; `*_strict` are the
+/// schemas as written, without the tolerant widening.
 #[derive(Debug)]
 pub(crate) struct Validation {
     pub(crate) id: &'static str,
     pub(crate) params: &'static [Param],
     pub(crate) body_required: bool,
     pub(crate) body: &'static str,
+    pub(crate) body_strict: &'static str,
+    pub(crate) accepts: Accepts,
     pub(crate) answer: &'static str,
+    pub(crate) answer_strict: &'static str,
 }
 
 /// A schema compiled, or why it does not compile (a bug of the spec or the converter).
@@ -46,12 +68,17 @@ type Compiled = Result<Validator, String>;
 struct Validators {
     params: Vec<(&'static Param, Value, Compiled)>,
     body: Option<(Value, Compiled)>,
+    /// The body schema as written: what a tolerated spelling is coerced to.
+    body_strict: Option<Value>,
     answer: Option<Compiled>,
+    answer_strict: Option<Compiled>,
 }
 
+/// Declared formats (`date-time`) are checked, as the service parses them.
 fn compile(text: &str) -> (Value, Compiled) {
     let schema: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    let compiled = jsonschema::draft4::new(&schema).map_err(|e| e.to_string());
+    let compiled =
+        jsonschema::draft4::options().should_validate_formats(true).build(&schema).map_err(|e| e.to_string());
     (schema, compiled)
 }
 
@@ -71,12 +98,15 @@ fn validators(id: &str) -> Option<&'static Validators> {
                 })
                 .collect(),
             body: (!v.body.is_empty()).then(|| compile(v.body)),
+            body_strict: (!v.body_strict.is_empty())
+                .then(|| serde_json::from_str(v.body_strict).unwrap_or(Value::Null)),
             answer: (!v.answer.is_empty()).then(|| compile(v.answer).1),
+            answer_strict: (!v.answer_strict.is_empty()).then(|| compile(v.answer_strict).1),
         }
     }))
 }
 
-fn validation(id: &str) -> Option<&'static Validation> {
+pub(crate) fn validation(id: &str) -> Option<&'static Validation> {
     VALIDATION.binary_search_by(|v| v.id.cmp(id)).ok().map(|i| &VALIDATION[i])
 }
 
@@ -110,6 +140,16 @@ fn typed(schema: &Value, text: &str) -> Value {
         return Value::Bool(text == "true");
     }
     Value::String(text.to_owned())
+}
+
+/// An integer parameter beyond `i64::MAX` (an offset near `u64::MAX`, an id of 20
+/// digits): no item has such an id, and paging arithmetic stays far from overflow.
+fn out_of_range(schema: &Value, text: &str) -> bool {
+    let digits = text.trim().strip_prefix('-').unwrap_or(text.trim());
+    types(schema).contains(&"integer")
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && text.trim().parse::<i64>().is_err()
 }
 
 /// Up to this many problems are named in one message.
@@ -162,6 +202,11 @@ pub(crate) fn check_request(
             continue;
         }
         let site = |_: &str| format!("parameter {}", param.name);
+        let items = if schema["type"] == "array" { &schema["items"] } else { schema };
+        if let Some(text) = texts.iter().flat_map(|t| t.split(',')).find(|t| out_of_range(items, t)) {
+            problems.push(format!("parameter {}: {text} is out of range (at most {})", param.name, i64::MAX));
+            continue;
+        }
         if schema["type"] == "array" {
             let items = &schema["items"];
             let values: Vec<Value> = if param.joined {
@@ -180,11 +225,10 @@ pub(crate) fn check_request(
         let empty = Value::Object(Map::new());
         let body = match body {
             Some(body) => Some(body),
-            // A missing body is an empty object, so the message names the missing fields.
-            None if spec.body_required && types(schema).contains(&"object") => Some(&empty),
+            // A missing body is an empty object too, so the message names the missing fields.
             None if spec.body_required => {
-                problems.push("a JSON body is required".to_owned());
-                None
+                problems.push("a request body is required".to_owned());
+                types(schema).contains(&"object").then_some(&empty)
             }
             None => None,
         };
@@ -198,9 +242,22 @@ pub(crate) fn check_request(
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
-/// Why a success answer of operation `id` breaks its documented schema, if it does.
-pub(crate) fn check_answer(id: &str, body: &Value) -> Option<String> {
-    let compiled = validators(id)?.answer.as_ref()?;
+/// The body with every tolerated spelling turned into the type the spec declares
+/// (`"2"` for an integer is `2`, `"False"` for a boolean `false`, `[false]` for a list
+/// of text `["false"]`), or why it cannot be (an integer beyond 64 bits).
+pub(crate) fn canonical_body(id: &str, body: Value) -> Result<Value, String> {
+    match validators(id).and_then(|v| v.body_strict.as_ref()) {
+        Some(schema) => crate::coerce::coerce(schema, body),
+        None => Ok(body),
+    }
+}
+
+/// Why a success answer of operation `id` breaks its documented schema, if it does:
+/// the schema as the spec writes it (`strict`), or widened by `x-tolerant` for answers
+/// written with the wire's variants.
+pub(crate) fn check_answer(id: &str, body: &Value, strict: bool) -> Option<String> {
+    let validators = validators(id)?;
+    let compiled = if strict { validators.answer_strict.as_ref()? } else { validators.answer.as_ref()? };
     let problems =
         describe(compiled, body, |pointer| if pointer.is_empty() { "answer".to_owned() } else { pointer.to_owned() });
     (!problems.is_empty()).then(|| format!("fake answer outside the spec: {id}: {}", problems.join("; ")))

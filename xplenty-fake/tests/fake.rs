@@ -8,7 +8,7 @@ use xplenty_fake::{FakeXplenty, Fault};
 
 #[tokio::test]
 async fn a_new_cluster_becomes_available_and_a_wait_sees_it_through() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     let cluster = client.create_cluster().body(types::ClusterCreate::builder().nodes(2_u64)).send().await.unwrap();
     assert_eq!(cluster.status, Some(types::ClusterStatus::Pending));
@@ -25,7 +25,7 @@ async fn a_new_cluster_becomes_available_and_a_wait_sees_it_through() {
 
 #[tokio::test]
 async fn an_unused_cluster_goes_idle_and_terminates() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     let body = types::ClusterCreate::builder().nodes(2_u64).time_to_idle(60_u64);
     let id = client.create_cluster().body(body).send().await.unwrap().id;
@@ -52,7 +52,7 @@ async fn run_job(fake: &FakeXplenty) -> u64 {
 
 #[tokio::test]
 async fn a_job_runs_with_rising_progress_then_completes() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     let id = run_job(&fake).await;
     let mut seen = Vec::new();
@@ -72,7 +72,7 @@ async fn a_job_runs_with_rising_progress_then_completes() {
 
 #[tokio::test]
 async fn jobs_fail_when_asked_and_stop_when_terminated() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     fake.fail_jobs(true);
     let failing = run_job(&fake).await;
@@ -92,7 +92,7 @@ async fn jobs_fail_when_asked_and_stop_when_terminated() {
 
 #[tokio::test]
 async fn created_resources_are_read_back_updated_listed_and_deleted() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     let body = types::PackageCreate::builder().name("fake-made".to_owned());
     let package = client.create_package().body(body).send().await.unwrap();
@@ -121,7 +121,7 @@ async fn created_resources_are_read_back_updated_listed_and_deleted() {
 
 #[tokio::test]
 async fn watchers_can_be_added_listed_and_removed() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     assert!(client.list_cluster_watchers().cluster_id(812_u64).send().await.unwrap().is_empty());
     client.watch_cluster().cluster_id(812_u64).send().await.unwrap();
@@ -132,7 +132,7 @@ async fn watchers_can_be_added_listed_and_removed() {
 
 #[tokio::test]
 async fn lists_page_with_link_headers() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     for _ in 0..6 {
         client.create_cluster().body(types::ClusterCreate::builder().nodes(1_u64)).send().await.unwrap();
@@ -149,7 +149,7 @@ async fn lists_page_with_link_headers() {
 
 #[tokio::test]
 async fn the_edges_of_the_api() {
-    let fake = FakeXplenty::builder().rate_limit(4).start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).rate_limit(4).start().await.unwrap();
     // Without the client's own budget, which would wait for credits instead of sending.
     let no_retries = || fake.client_builder().retry_policy(RetryPolicy::disabled()).rate_budget(None);
     let wrong_key = xplenty_api::Client::builder(fake.account_id(), "wrong").base_url(fake.base_url()).build().unwrap();
@@ -192,7 +192,7 @@ async fn reqwest_get(fake: &FakeXplenty, accept: &str) -> u16 {
 
 #[tokio::test]
 async fn injected_faults_hit_the_chosen_calls() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     fake.inject("get_cluster", Fault::Status(503, "maintenance".into()), 2);
     fake.inject("list_jobs", Fault::Drop, 1);
     fake.inject("get_job", Fault::Delay(Duration::from_millis(50)), 1);

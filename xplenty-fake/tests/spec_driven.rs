@@ -224,7 +224,8 @@ fn spec_generated_request_sequences_keep_the_fake_within_the_spec() {
     let spec = spec();
     let plans = plans(&spec);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let fake = runtime.block_on(FakeXplenty::start()).expect("start the fake");
+    let fake =
+        runtime.block_on(FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start()).expect("start the fake");
     // This test is the application: it picks reqwest's TLS provider (`rustls-no-provider`).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();

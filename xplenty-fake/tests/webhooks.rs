@@ -90,7 +90,7 @@ async fn deliveries_until(fake: &FakeXplenty, done: impl Fn(&[Delivery]) -> bool
 
 #[tokio::test]
 async fn a_job_hook_is_posted_signed_notifications_up_to_completed() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let (url, mut received) = receiver(0).await;
     let hook = web_hook(&fake, &url, &["job"]).await;
     let hook_id = hook["id"].as_u64().unwrap();
@@ -127,7 +127,7 @@ async fn a_job_hook_is_posted_signed_notifications_up_to_completed() {
 
 #[tokio::test]
 async fn a_cluster_hook_hears_requested_available_and_terminated() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let (url, mut received) = receiver(0).await;
     web_hook(&fake, &url, &["cluster.requested", "cluster.available", "cluster.terminated"]).await;
     let (status, cluster) = call(&fake, reqwest::Method::POST, "/clusters", Some(json!({"nodes": 1}))).await;
@@ -146,7 +146,7 @@ async fn a_cluster_hook_hears_requested_available_and_terminated() {
 
 #[tokio::test]
 async fn a_hook_outside_loopback_is_refused_and_not_stored() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let (_, before) = call(&fake, reqwest::Method::GET, "/hooks", None).await;
     for url in ["https://hooks.example.com/xplenty", "http://10.0.0.1/hook", "http://localhost.example.com/"] {
         let body = json!({"type": "web", "settings": {"url": url}, "events": ["job"]});
@@ -184,7 +184,7 @@ async fn a_hook_outside_loopback_is_refused_and_not_stored() {
 
 #[tokio::test]
 async fn a_failing_receiver_is_retried_and_the_journal_shows_each_attempt() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let (url, mut received) = receiver(2).await;
     let hook_id = web_hook(&fake, &url, &["job.submitted"]).await["id"].as_u64().unwrap();
     run_job(&fake).await;
@@ -200,7 +200,7 @@ async fn a_failing_receiver_is_retried_and_the_journal_shows_each_attempt() {
 
 #[tokio::test]
 async fn an_unreachable_receiver_is_given_up_after_the_last_attempt() {
-    let fake = FakeXplenty::start().await.unwrap();
+    let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     // A port that was free a moment ago: connections are refused.
     let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
     web_hook(&fake, &format!("http://127.0.0.1:{port}/gone"), &["job"]).await;

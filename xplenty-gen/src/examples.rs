@@ -260,9 +260,18 @@ pub fn documented_table(root: &Value, operations: &[Operation]) -> String {
     })
 }
 
+/// The vendor extension on a request body that declares the forms the service accepts
+/// besides flat JSON (see `spec/README.md`): `wrapper` (the resource name Rails wraps the
+/// fields in), `forms` (`wrapped`, `form`, `query`) and `aliases` (a field the service
+/// also takes under another name). The client ignores it; the fake and the example
+/// checks read it.
+pub const ACCEPTS_EXTENSION: &str = "x-accepts";
+
 /// The fake's `VALIDATION`, one row per operation in the order given: the JSON Schemas
 /// (by [`crate::to_json_schema`], the code the spec's own tests use) of its path and query
-/// parameters, its request body and its success answer, as JSON text.
+/// parameters, its request body and its success answer, as JSON text, each also as the
+/// spec writes it (without the tolerant widening), and what the request body's
+/// [`ACCEPTS_EXTENSION`] declares.
 pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
     let rows = operations.iter().map(|op| {
         let raw = &root["paths"][&op.path][op.method.to_lowercase()];
@@ -280,16 +289,40 @@ pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
             .and_then(|b| b.pointer("/content/application~1json/schema"))
             .map(|s| crate::to_json_schema(root, s).to_string())
             .unwrap_or_default();
+        let body_strict = body
+            .and_then(|b| b.pointer("/content/application~1json/schema"))
+            .map(|s| crate::json_schema::to_strict_json_schema(root, s).to_string())
+            .unwrap_or_default();
         let body_required = body.is_some_and(|b| b["required"] == Value::Bool(true));
-        let answer = raw
+        let accepts = body.and_then(|b| b.get(ACCEPTS_EXTENSION));
+        let wrapper = accepts.and_then(|a| a["wrapper"].as_str()).unwrap_or_default();
+        let forms: Vec<&str> =
+            accepts.and_then(|a| a["forms"].as_array()).into_iter().flatten().filter_map(Value::as_str).collect();
+        let aliases = accepts
+            .and_then(|a| a["aliases"].as_object())
+            .into_iter()
+            .flatten()
+            .filter_map(|(from, to)| Some((from.as_str(), to.as_str()?)))
+            .map(|(from, to)| quote!((#from, #to)));
+        let answer_schema = raw
             .pointer(&format!("/responses/{}", op.status))
             .map(|r| resolve(root, r))
-            .and_then(|r| r.pointer("/content/application~1vnd.xplenty+json/schema"))
-            .map(|s| crate::to_json_schema(root, s).to_string())
-            .unwrap_or_default();
+            .and_then(|r| r.pointer("/content/application~1vnd.xplenty+json/schema"));
+        let answer = answer_schema.map(|s| crate::to_json_schema(root, s).to_string()).unwrap_or_default();
+        let answer_strict =
+            answer_schema.map(|s| crate::json_schema::to_strict_json_schema(root, s).to_string()).unwrap_or_default();
         let id = &op.id;
         quote! {
-            Validation { id: #id, params: &[#(#entries)*], body_required: #body_required, body: #body_schema, answer: #answer },
+            Validation {
+                id: #id,
+                params: &[#(#entries)*],
+                body_required: #body_required,
+                body: #body_schema,
+                body_strict: #body_strict,
+                accepts: Accepts { wrapper: #wrapper, forms: &[#(#forms),*], aliases: &[#(#aliases),*] },
+                answer: #answer,
+                answer_strict: #answer_strict,
+            },
         }
     });
     unparse(quote! {

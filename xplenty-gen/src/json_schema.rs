@@ -10,22 +10,29 @@ use crate::spec::tolerance;
 /// unions checked by their tag. Used to validate the spec's examples and the fake
 /// server's requests and answers.
 pub fn to_json_schema(root: &Value, schema: &Value) -> Value {
-    convert(root, schema, 0)
+    convert(root, schema, 0, true)
+}
+
+/// The same schema as the spec writes it, without the tolerant widening: what every
+/// answer of the fake (without its wire variants) keeps to, and the types a tolerated
+/// spelling is coerced to before the fake stores it.
+pub fn to_strict_json_schema(root: &Value, schema: &Value) -> Value {
+    convert(root, schema, 0, false)
 }
 
 /// Deeper than any schema of this API; stops a self-referencing schema.
 const MAX_DEPTH: usize = 32;
 
-fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
+fn convert(root: &Value, schema: &Value, depth: usize, wide: bool) -> Value {
     if depth > MAX_DEPTH {
         return Value::Object(Map::new());
     }
     let Value::Object(map) = schema else { return schema.clone() };
     if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
         let target = reference.strip_prefix('#').and_then(|p| root.pointer(p)).cloned().unwrap_or(Value::Null);
-        return convert(root, &target, depth + 1);
+        return convert(root, &target, depth + 1, wide);
     }
-    if let Some(union) = discriminated(root, map, depth) {
+    if let Some(union) = discriminated(root, map, depth, wide) {
         return union;
     }
     let mut out = Map::new();
@@ -36,20 +43,26 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
             | "description"
             | "readOnly"
             | "writeOnly"
-            | "format"
             | "discriminator"
             | "xml"
             | "externalDocs"
             | "deprecated"
             | tolerance::EXTENSION => {}
+            // Only date-times are checked (the one format the spec uses); others would
+            // depend on the validator's format support.
+            "format" => {
+                if value == "date-time" {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
             "properties" => {
-                let tolerant = tolerance::is_tolerant(schema);
+                let tolerant = wide && tolerance::is_tolerant(schema);
                 let properties = value
                     .as_object()
                     .map(|p| {
                         p.iter()
                             .map(|(k, v)| {
-                                let converted = convert(root, v, depth + 1);
+                                let converted = convert(root, v, depth + 1, wide);
                                 let converted = if tolerant { widen(root, v, converted) } else { converted };
                                 (k.clone(), converted)
                             })
@@ -58,17 +71,17 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
                     .unwrap_or_default();
                 out.insert(key.clone(), Value::Object(properties));
             }
-            "additionalProperties" if value.is_object() && tolerance::is_tolerant(schema) => {
+            "additionalProperties" if value.is_object() && wide && tolerance::is_tolerant(schema) => {
                 // A tolerant map's own values, like the maps among its properties.
-                out.insert(key.clone(), widen_item(root, value, convert(root, value, depth + 1), true));
+                out.insert(key.clone(), widen_item(root, value, convert(root, value, depth + 1, wide), true));
             }
             "items" | "additionalProperties" | "not" if value.is_object() => {
-                out.insert(key.clone(), convert(root, value, depth + 1));
+                out.insert(key.clone(), convert(root, value, depth + 1, wide));
             }
             "oneOf" | "anyOf" | "allOf" => {
                 let list = value
                     .as_array()
-                    .map(|l| l.iter().map(|v| convert(root, v, depth + 1)).collect())
+                    .map(|l| l.iter().map(|v| convert(root, v, depth + 1, wide)).collect())
                     .unwrap_or_default();
                 out.insert(key.clone(), Value::Array(list));
             }
@@ -96,7 +109,7 @@ fn convert(root: &Value, schema: &Value, depth: usize) -> Value {
 /// member to validate against (JSON Schema's `oneOf` would reject a body that happens to
 /// fit two members). Tags outside the mapping are refused here, as unknown enum values
 /// are; the client itself keeps them as `Unknown`.
-fn discriminated(root: &Value, map: &Map<String, Value>, depth: usize) -> Option<Value> {
+fn discriminated(root: &Value, map: &Map<String, Value>, depth: usize, wide: bool) -> Option<Value> {
     map.get("oneOf")?;
     let discriminator = map.get("discriminator")?;
     let property = discriminator.get("propertyName")?.as_str()?;
@@ -112,7 +125,7 @@ fn discriminated(root: &Value, map: &Map<String, Value>, depth: usize) -> Option
     let branches: Vec<Value> = targets
         .into_iter()
         .map(|(target, tags)| {
-            let member = convert(root, &json!({ "$ref": target }), depth + 1);
+            let member = convert(root, &json!({ "$ref": target }), depth + 1, wide);
             json!({"allOf": [{"required": [property], "properties": {property: {"enum": tags}}}, member]})
         })
         .collect();
@@ -178,7 +191,7 @@ mod tests {
             to_json_schema(&root, &schema),
             json!({"type": "object", "properties": {
                 "id": {"type": "integer", "minimum": 0},
-                "at": {"type": ["string", "null"]}
+                "at": {"type": ["string", "null"], "format": "date-time"}
             }})
         );
     }
@@ -201,9 +214,16 @@ mod tests {
             ]})
         );
         assert_eq!(converted["properties"]["plan_id"]["anyOf"][1], json!({"type": ["number", "boolean"]}));
-        assert_eq!(converted["properties"]["at"], json!({"type": "string"}), "dates read strictly");
+        assert_eq!(
+            converted["properties"]["at"],
+            json!({"type": "string", "format": "date-time"}),
+            "dates read strictly"
+        );
         assert_eq!(converted["properties"]["ids"]["items"]["anyOf"][1]["type"], "string");
         assert_eq!(converted["properties"]["vars"]["additionalProperties"]["anyOf"][2], json!({"type": "null"}));
         assert!(converted.get("x-tolerant").is_none());
+        let strict = to_strict_json_schema(&root, &schema);
+        assert_eq!(strict["properties"]["id"], json!({"type": "integer", "minimum": 0}), "as written");
+        assert_eq!(strict["properties"]["vars"]["additionalProperties"], json!({"type": "string"}));
     }
 }
