@@ -154,7 +154,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use clock::Clock;
-pub use state::{Exchange, Fault};
+pub use state::{Exchange, Fault, Seed};
 pub use webhook::{ATTEMPTS, Delivery, SIGNATURE_HEADER, signature};
 
 use state::State;
@@ -193,6 +193,7 @@ pub struct FakeBuilder {
     clock: Clock,
     checks: server::Checks,
     port: u16,
+    seed: Seed,
 }
 
 impl Default for FakeBuilder {
@@ -204,6 +205,7 @@ impl Default for FakeBuilder {
             clock: Clock::manual(),
             checks: server::Checks { requests: true, answers: true, wire_variants: false },
             port: 0,
+            seed: Seed::Examples,
         }
     }
 }
@@ -262,17 +264,21 @@ impl FakeBuilder {
         self
     }
 
+    /// What the fake holds at the start and after [`reset`](FakeXplenty::reset): the
+    /// spec's examples (the default) or nothing.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// Binds 127.0.0.1 on the [port](Self::port), an ephemeral one unless set, and starts
     /// serving.
     pub async fn start(self) -> std::io::Result<FakeXplenty> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
-        let state = Arc::new(Mutex::new(State::new(
-            self.clock.clone(),
-            self.account_id.clone(),
-            base_url.clone(),
-            self.rate_limit,
-        )));
+        let mut state = State::new(self.clock.clone(), self.account_id.clone(), base_url.clone(), self.rate_limit);
+        state.reseed(self.seed);
+        let state = Arc::new(Mutex::new(state));
         let server = tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks));
         let webhooks = webhook::spawn(state.clone());
         Ok(FakeXplenty {
@@ -386,6 +392,7 @@ impl FakeXplenty {
         let mut state = self.lock();
         let mut fresh =
             State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
+        fresh.reseed(state.seed);
         state.webhooks.hand_over(&mut fresh.webhooks);
         *state = fresh;
     }

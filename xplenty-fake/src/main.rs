@@ -5,7 +5,7 @@
 use std::io::Write as _;
 
 use clap::Parser;
-use xplenty_fake::{Clock, FakeXplenty};
+use xplenty_fake::{Clock, FakeXplenty, Seed};
 
 /// A stateful fake of the Xplenty API v2 on 127.0.0.1.
 #[derive(Debug, Parser)]
@@ -24,6 +24,15 @@ struct Args {
     /// available after 10 s and a job runs for about 24 s at 1).
     #[arg(long, default_value_t = 1.0)]
     clock_scale: f64,
+    /// What the fake starts with: the spec's examples, or no items at all.
+    #[arg(long, value_enum, default_value_t = SeedArg::Examples)]
+    seed: SeedArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SeedArg {
+    Examples,
+    Empty,
 }
 
 #[tokio::main]
@@ -34,6 +43,10 @@ async fn main() -> std::io::Result<()> {
         .account_id(args.account)
         .api_key(args.api_key)
         .clock(Clock::scaled(args.clock_scale))
+        .seed(match args.seed {
+            SeedArg::Examples => Seed::Examples,
+            SeedArg::Empty => Seed::Empty,
+        })
         .start()
         .await?;
     let mut stdout = std::io::stdout().lock();

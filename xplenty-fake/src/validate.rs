@@ -76,7 +76,7 @@ fn validators(id: &str) -> Option<&'static Validators> {
     }))
 }
 
-fn validation(id: &str) -> Option<&'static Validation> {
+pub(crate) fn validation(id: &str) -> Option<&'static Validation> {
     VALIDATION.binary_search_by(|v| v.id.cmp(id)).ok().map(|i| &VALIDATION[i])
 }
 
