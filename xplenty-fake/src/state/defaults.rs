@@ -97,26 +97,6 @@ pub(crate) fn overlay(base: &mut Value, patch: &Value) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_default_is_json_and_names_its_source() {
-        for d in DEFAULTS {
-            assert!(serde_json::from_str::<Value>(d.value).is_ok(), "{}.{}", d.collection, d.field);
-            assert!(d.source.starts_with("sections/") || d.source.starts_with("resources/"), "{}", d.source);
-        }
-    }
-
-    #[test]
-    fn objects_overlay_key_by_key() {
-        let mut task = json!({"nodes": 2, "terminate_on_idle": true});
-        overlay(&mut task, &json!({"nodes": 4}));
-        assert_eq!(task, json!({"nodes": 4, "terminate_on_idle": true}));
-    }
-}
-
 /// Property names anywhere in a converted schema (through `anyOf`/`allOf`/`oneOf`), at
 /// the top level only.
 fn property_names(schema: &Value, into: &mut Vec<String>) {
@@ -179,4 +159,24 @@ pub(crate) fn foreign_fields(operation: &str, tag: &str, object: &Value, nested:
     let others: Vec<String> = members.iter().flat_map(|(_, m)| fields(m)).collect();
     let Value::Object(sent) = object else { return Vec::new() };
     sent.keys().filter(|k| !own.contains(k) && others.contains(k)).cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_json_and_names_its_source() {
+        for d in DEFAULTS {
+            assert!(serde_json::from_str::<Value>(d.value).is_ok(), "{}.{}", d.collection, d.field);
+            assert!(d.source.starts_with("sections/") || d.source.starts_with("resources/"), "{}", d.source);
+        }
+    }
+
+    #[test]
+    fn objects_overlay_key_by_key() {
+        let mut task = json!({"nodes": 2, "terminate_on_idle": true});
+        overlay(&mut task, &json!({"nodes": 4}));
+        assert_eq!(task, json!({"nodes": 4, "terminate_on_idle": true}));
+    }
 }
