@@ -176,7 +176,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use clock::Clock;
-pub use state::{Exchange, Fault};
+pub use state::{Exchange, Fault, Seed};
 pub use webhook::{ATTEMPTS, Delivery, SIGNATURE_HEADER, signature};
 
 use state::State;
@@ -216,6 +216,7 @@ pub struct FakeBuilder {
     checks: server::Checks,
     limits: server::Limits,
     port: u16,
+    seed: Seed,
 }
 
 impl Default for FakeBuilder {
@@ -228,6 +229,7 @@ impl Default for FakeBuilder {
             checks: server::Checks { requests: true, answers: true, wire_variants: false },
             limits: server::Limits { max_body: 1 << 20, idle: Duration::from_secs(30) },
             port: 0,
+            seed: Seed::Examples,
         }
     }
 }
@@ -301,17 +303,21 @@ impl FakeBuilder {
         self
     }
 
+    /// What the fake holds at the start and after [`reset`](FakeXplenty::reset): the
+    /// spec's examples (the default) or nothing.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// Binds 127.0.0.1 on the [port](Self::port), an ephemeral one unless set, and starts
     /// serving.
     pub async fn start(self) -> std::io::Result<FakeXplenty> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
-        let state = Arc::new(Mutex::new(State::new(
-            self.clock.clone(),
-            self.account_id.clone(),
-            base_url.clone(),
-            self.rate_limit,
-        )));
+        let mut state = State::new(self.clock.clone(), self.account_id.clone(), base_url.clone(), self.rate_limit);
+        state.reseed(self.seed);
+        let state = Arc::new(Mutex::new(state));
         let server =
             tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks, self.limits));
         let webhooks = webhook::spawn(state.clone());
@@ -427,6 +433,7 @@ impl FakeXplenty {
         let mut state = self.lock();
         let mut fresh =
             State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
+        fresh.reseed(state.seed);
         state.webhooks.hand_over(&mut fresh.webhooks);
         *state = fresh;
     }

@@ -5,7 +5,7 @@
 use std::io::Write as _;
 
 use clap::Parser;
-use xplenty_fake::{Clock, FakeXplenty};
+use xplenty_fake::{Clock, FakeXplenty, Seed};
 
 /// A stateful fake of the Xplenty API v2 on 127.0.0.1.
 #[derive(Debug, Parser)]
@@ -31,6 +31,15 @@ struct Args {
     /// The largest request body read, in bytes; a larger one is a 413.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_body: usize,
+    /// What the fake starts with: the spec's examples, or no items at all.
+    #[arg(long, value_enum, default_value_t = SeedArg::Examples)]
+    seed: SeedArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SeedArg {
+    Examples,
+    Empty,
 }
 
 #[tokio::main]
@@ -43,6 +52,10 @@ async fn main() -> std::io::Result<()> {
         .clock(Clock::scaled(args.clock_scale))
         .rate_limit(args.rate_limit)
         .max_body(args.max_body)
+        .seed(match args.seed {
+            SeedArg::Examples => Seed::Examples,
+            SeedArg::Empty => Seed::Empty,
+        })
         .start()
         .await?;
     let mut stdout = std::io::stdout().lock();

@@ -67,6 +67,14 @@ pub(crate) enum Kind {
     /// `GET` of a single resource that a `PUT` on the same path with the same schema changes.
     SingletonGet,
     SingletonUpdate,
+    /// `POST /x/{id}/clone`: a copy of the item, stored under a new id.
+    Clone {
+        collection: &'static str,
+    },
+    /// `POST /x/{id}/run`: runs the item's task now (a schedule starts its jobs).
+    Run {
+        collection: &'static str,
+    },
     /// Answers the documented example (paged when the operation is paginated).
     Example,
 }
@@ -154,6 +162,14 @@ fn classify(shape: &Shape, op: &'static Operation) -> Kind {
             _ => {}
         }
     }
+    for (suffix, action) in [("/clone", 0), ("/run", 1)] {
+        if op.method == "POST"
+            && let Some((collection, _)) = op.path.strip_suffix(suffix).and_then(split_item)
+            && is_collection_in(shape, scope, collection)
+        {
+            return if action == 0 { Kind::Clone { collection } } else { Kind::Run { collection } };
+        }
+    }
     if op.method == "POST" && is_collection_in(shape, scope, op.path) {
         return Kind::Create { collection: op.path };
     }
@@ -206,6 +222,8 @@ mod tests {
         assert_eq!(kind_of("get_account"), Kind::Get { collection: "/accounts" });
         assert_eq!(kind_of("list_regions"), Kind::Example);
         assert_eq!(kind_of("get_user"), Kind::SingletonGet);
+        assert_eq!(kind_of("clone_schedule"), Kind::Clone { collection: "/schedules" });
+        assert_eq!(kind_of("run_schedule"), Kind::Run { collection: "/schedules" });
         assert_eq!(kind_of("update_user"), Kind::SingletonUpdate);
     }
 }

@@ -12,6 +12,9 @@ use crate::clock::{Clock, timestamp};
 use crate::route::Route;
 use crate::shape::{Documented, Kind, documented, is_collection, item_getter, kind, split_item};
 
+mod defaults;
+mod lists;
+
 /// Fields a request may carry that the API never sends back.
 const SECRETS: &[&str] = &[
     "password",
@@ -52,6 +55,17 @@ pub enum Fault {
     Delay(Duration),
     /// Close the connection without answering.
     Drop,
+}
+
+/// What a fake starts with ([`crate::FakeBuilder::seed`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Seed {
+    /// Every collection holds the object its spec example shows.
+    #[default]
+    Examples,
+    /// No items at all: every list is empty until something is created.
+    Empty,
 }
 
 /// One request the fake answered and its answer, in the order they came.
@@ -135,6 +149,7 @@ pub(crate) struct State {
     pub(crate) journal: Vec<Exchange>,
     /// Web hook notifications: what was announced and every delivery attempt.
     pub(crate) webhooks: crate::webhook::Webhooks,
+    pub(crate) seed: Seed,
 }
 
 /// Fills a path template with the route's parameter values.
@@ -157,15 +172,31 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// Copies the request's fields the answer documents, never secrets.
+/// Copies the request's fields that the answer documents and the request may set, never
+/// secrets nor what the service sets itself (read-only fields such as `id`, `owner_id`,
+/// `status` or counts are ignored, as the service ignores them). A hook's `settings` and a
+/// schedule's `task` change field by field.
 fn merge(item: &mut Map<String, Value>, body: &Value, documented: &Documented) {
     let Value::Object(fields) = body else { return };
+    let writable = defaults::writable(documented.id);
     for (name, value) in fields {
-        if documented.fields.contains(&name.as_str()) && !SECRETS.contains(&name.as_str()) {
-            item.insert(name.clone(), value.clone());
+        let name = name.as_str();
+        if !documented.fields.contains(&name) || SECRETS.contains(&name) || !writable.iter().any(|w| w == name) {
+            continue;
+        }
+        match item.get_mut(name) {
+            Some(slot) if matches!(name, "settings" | "task") && slot.is_object() => defaults::overlay(slot, value),
+            _ => {
+                item.insert(name.to_owned(), value.clone());
+            }
         }
     }
 }
+
+/// Terminal statuses: nothing moves a job or cluster out of them (sections/terminate-job.md
+/// stops an *active* job; a terminated cluster stays terminated).
+const JOB_FINAL: &[&str] = &["completed", "failed", "stopped"];
+const CLUSTER_ENDING: &[&str] = &["pending_terminate", "terminating", "terminated"];
 
 impl State {
     pub(crate) fn new(clock: Clock, account_id: String, base_url: String, rate_limit: u32) -> Self {
@@ -185,6 +216,7 @@ impl State {
             failing_packages: BTreeSet::new(),
             journal: Vec::new(),
             webhooks: Default::default(),
+            seed: Seed::Examples,
         };
         state.seed();
         state.webhooks = crate::webhook::Webhooks::baseline(&state);
@@ -207,7 +239,18 @@ impl State {
                 params.insert(name, key);
             }
             let address = address(op.scope, fill(op.path, &params));
+            let item = self.own_urls(item);
             self.items.insert(address, Item { collection, value: item, lifecycle: None });
+        }
+    }
+
+    /// Starts over from `seed`: with [`Seed::Empty`] no item is left.
+    pub(crate) fn reseed(&mut self, seed: Seed) {
+        self.seed = seed;
+        if seed == Seed::Empty {
+            self.items.clear();
+            self.watched.clear();
+            self.webhooks = crate::webhook::Webhooks::baseline(self);
         }
     }
 
@@ -270,6 +313,9 @@ impl State {
         if let Some(refused) = crate::webhook::refusal(op.id, body.as_ref(), stored) {
             return Answer::message(422, refused);
         }
+        if let Some(refused) = mismatched_update(op.id, body.as_ref(), stored) {
+            return Answer::message(422, refused);
+        }
         // Every item the path goes through must exist: `/clusters/9/instances` is a 404
         // when cluster 9 is not there.
         if self.has_missing_item(route) {
@@ -285,7 +331,9 @@ impl State {
             Kind::Search { collection } => self.list(route, query, collection, true),
             Kind::Watch | Kind::Unwatch | Kind::Watchers => self.watch(route, documented),
             Kind::SingletonGet | Kind::SingletonUpdate => self.singleton(route, documented, &body),
-            Kind::Example => self.example(route, query, documented),
+            Kind::Clone { collection } => self.clone_item(route, documented, collection),
+            Kind::Run { collection: "/schedules" } => self.run_schedule(route, documented),
+            Kind::Run { .. } | Kind::Example => self.example(route, query, documented),
         }
     }
 
@@ -344,13 +392,21 @@ impl State {
         if route.operation.id == "create_cluster" && body.get("nodes").and_then(Value::as_u64) == Some(0) {
             return Answer::message(422, "nodes must be at least 1");
         }
-        let mut item = match documented.example() {
-            Some(Value::Object(template)) => template,
-            _ => Map::new(),
-        };
-        merge(&mut item, body, documented);
+        if route.operation.id == "run_job"
+            && let Some(cluster) = body.get("cluster_id").and_then(text)
+            && let Some(status) = self.status_of(scope, &format!("/clusters/{cluster}"))
+            && CLUSTER_ENDING.contains(&status.as_str())
+        {
+            // A job needs a live cluster (sections/create-cluster.md: a job on a cluster
+            // that is not up fails to run); the fake refuses it outright.
+            return Answer::message(422, format!("cluster {cluster} is {status}: a job cannot run on it"));
+        }
         self.next_id += 1;
         let id = self.next_id;
+        // The documented defaults, then what the request sets; never the spec's example.
+        let mut item = defaults::for_collection(collection, id, documented.fields);
+        merge(&mut item, body, documented);
+        self.set_by_service(collection, id, &mut item, body, documented);
         let now = json!(timestamp(self.clock.now()));
         item.insert("id".into(), json!(id));
         for field in ["created_at", "updated_at"] {
@@ -377,12 +433,7 @@ impl State {
             item.insert("type".into(), json!(kind));
         }
         let path = format!("{}/{key}", fill(collection, &route.params));
-        if documented.fields.contains(&"url") {
-            item.insert("url".into(), json!(format!("{}{}{path}", self.base_url, self.scope_prefix(scope))));
-        }
-        if documented.fields.contains(&"html_url") {
-            item.insert("html_url".into(), json!(format!("{}/{}{path}", self.base_url, self.account_id)));
-        }
+        self.set_urls(scope, &path, &mut item, documented);
         let elapsed = Some(self.clock.elapsed());
         let lifecycle = match collection {
             "/clusters" => Some(Lifecycle::Cluster { created: elapsed, terminated: None }),
@@ -397,6 +448,174 @@ impl State {
         let address = address(scope, path);
         self.items.insert(address.clone(), Item { collection, value: Value::Object(item), lifecycle });
         Answer::ok(documented.status, self.view(&address))
+    }
+
+    /// What the service fills in itself on a new item: its owner and creator (the
+    /// authenticated user), a hook's salt and default name, a key's name.
+    fn set_by_service(
+        &self,
+        collection: &str,
+        id: u64,
+        item: &mut Map<String, Value>,
+        body: &Value,
+        documented: &Documented,
+    ) {
+        let user = documented_example("get_user").unwrap_or(Value::Null);
+        if documented.fields.contains(&"owner_id")
+            && let Some(owner) = user.get("id")
+        {
+            item.insert("owner_id".into(), owner.clone());
+        }
+        if documented.fields.contains(&"creator") {
+            let user_id = user.get("id").and_then(Value::as_u64).unwrap_or(0);
+            let mut creator = json!({"type": "User", "id": user_id, "url": format!("{}/user", self.base_url)});
+            if let Some(name) = user.get("name") {
+                creator["display_name"] = name.clone();
+            }
+            item.insert("creator".into(), creator);
+        }
+        match collection {
+            "/hooks" => {
+                use sha1::Digest as _;
+                let salt = sha1::Sha1::digest(format!("{}-hook-{id}", self.account_id).as_bytes());
+                item.insert("salt".into(), json!(salt.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+                // resources/hooks/*-hook.md: the name defaults to a setting of the hook.
+                if !item.contains_key("name") {
+                    let settings = body.get("settings");
+                    let setting =
+                        |name: &str| settings.and_then(|s| s.get(name)).and_then(text).filter(|v| !v.is_empty());
+                    let name = match body.get("type").and_then(Value::as_str) {
+                        Some("slack") => setting("team")
+                            .zip(setting("channel"))
+                            .map(|(team, channel)| format!("{team}{channel}"))
+                            .or_else(|| setting("url")),
+                        Some("email") => setting("emails"),
+                        Some("hipchat") => setting("room"),
+                        Some("pagerduty") => setting("service_name"),
+                        _ => setting("url"),
+                    };
+                    if let Some(name) = name {
+                        item.insert("name".into(), json!(name));
+                    }
+                }
+            }
+            // sections/create-public-key.md: the key's comment when no name is given.
+            "/user/keys" if !item.contains_key("name") => {
+                if let Some(comment) =
+                    body.get("public_key").and_then(Value::as_str).and_then(|k| k.split_whitespace().nth(2))
+                {
+                    item.insert("name".into(), json!(comment));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The status a `GET` of the item at `path` shows now, if it exists and has one.
+    fn status_of(&self, scope: Scope, path: &str) -> Option<String> {
+        self.view(&address(scope, path.to_owned()))?.get("status").and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// The item a `.../{id}/clone` or `.../{id}/run` route is about.
+    fn subject_address(route: &Route) -> Address {
+        let op = route.operation;
+        let path = op.path.rsplit_once('/').map_or(op.path, |(item, _)| item);
+        address(op.scope, fill(path, &route.params))
+    }
+
+    /// A copy of the item under a new id (sections/clone-schedule.md: the copy is named
+    /// "Copy of ..." and has not run yet); it starts disabled, as the spec says.
+    fn clone_item(&mut self, route: &Route, documented: &Documented, collection: &'static str) -> Answer {
+        let scope = route.operation.scope;
+        let Some(Value::Object(mut item)) = self.view(&Self::subject_address(route)) else { return not_found() };
+        self.next_id += 1;
+        let id = self.next_id;
+        let now = json!(timestamp(self.clock.now()));
+        item.insert("id".into(), json!(id));
+        if let Some(name) = item.get("name").and_then(Value::as_str) {
+            let name = format!("Copy of {name}");
+            item.insert("name".into(), json!(name));
+        }
+        for (field, value) in [
+            ("created_at", now.clone()),
+            ("updated_at", now),
+            ("status", json!("disabled")),
+            ("execution_count", json!(0)),
+            ("last_run_at", Value::Null),
+            ("last_run_status", Value::Null),
+        ] {
+            if documented.fields.contains(&field) {
+                item.insert(field.into(), value);
+            }
+        }
+        let path = format!("{}/{id}", fill(collection, &route.params));
+        self.set_urls(scope, &path, &mut item, documented);
+        let address = address(scope, path);
+        self.items.insert(address.clone(), Item { collection, value: Value::Object(item), lifecycle: None });
+        Answer::ok(documented.status, self.view(&address))
+    }
+
+    /// `url` and `html_url` of an item at `path`, on the fake's own base URL.
+    fn set_urls(&self, scope: Scope, path: &str, item: &mut Map<String, Value>, documented: &Documented) {
+        if documented.fields.contains(&"url") {
+            item.insert("url".into(), json!(format!("{}{}{path}", self.base_url, self.scope_prefix(scope))));
+        }
+        if documented.fields.contains(&"html_url") {
+            item.insert("html_url".into(), json!(format!("{}/{}{path}", self.base_url, self.account_id)));
+        }
+    }
+
+    /// Runs a schedule now: for every package of its task a cluster of the task's size and
+    /// a job on it, both with the schedule as their `creator` (resources/job.md), so
+    /// `list_jobs` shows them; the schedule counts the run.
+    fn run_schedule(&mut self, route: &Route, documented: &Documented) -> Answer {
+        let subject = Self::subject_address(route);
+        let Some(schedule) = self.view(&subject) else { return not_found() };
+        let schedule_id = schedule.get("id").and_then(Value::as_u64).unwrap_or(0);
+        let task = schedule.get("task").cloned().unwrap_or(Value::Null);
+        let creator = json!({
+            "type": "Schedule",
+            "id": schedule_id,
+            "display_name": schedule.get("name").cloned().unwrap_or(json!("")),
+            "url": schedule.get("url").cloned().unwrap_or(json!("")),
+        });
+        let packages = task.get("packages").and_then(Value::as_array).cloned().unwrap_or_default();
+        for package in packages {
+            let mut cluster = json!({"nodes": task.get("nodes").cloned().unwrap_or(json!(2))});
+            for field in ["terminate_on_idle", "time_to_idle"] {
+                if let Some(value) = task.get(field) {
+                    cluster[field] = value.clone();
+                }
+            }
+            let Some(cluster_id) = self.create_as("create_cluster", "/clusters", &cluster, &creator) else { continue };
+            let mut job = json!({"cluster_id": cluster_id, "package_id": package.get("package_id").cloned()});
+            if let Some(variables) = package.get("variables") {
+                job["variables"] = variables.clone();
+            }
+            self.create_as("run_job", "/jobs", &job, &creator);
+        }
+        let now = json!(timestamp(self.clock.now()));
+        if let Some(Item { value: Value::Object(fields), .. }) = self.items.get_mut(&subject) {
+            let count = fields.get("execution_count").and_then(Value::as_u64).unwrap_or(0);
+            fields.insert("execution_count".into(), json!(count.saturating_add(1)));
+            fields.insert("last_run_at".into(), now);
+        }
+        Answer::ok(documented.status, self.view(&subject))
+    }
+
+    /// Creates an item through `operation` as `creator` made it; its id, or `None` when
+    /// the create was refused.
+    fn create_as(&mut self, operation: &str, collection: &'static str, body: &Value, creator: &Value) -> Option<u64> {
+        let route = Route { operation: xplenty_api::meta::operation(operation)?, params: BTreeMap::new() };
+        let documented = documented(operation)?;
+        let answer = self.create(&route, documented, collection, body);
+        let id =
+            answer.body.as_ref().and_then(|b| b.get("id")).and_then(Value::as_u64).filter(|_| answer.status < 300)?;
+        let address = address(route.operation.scope, format!("{collection}/{id}"));
+        if let Some(Item { value: Value::Object(fields), .. }) = self.items.get_mut(&address) {
+            fields.insert("creator".into(), creator.clone());
+        }
+        Some(id)
     }
 
     /// A request field `<thing>_id` naming an item of `/<thing>s` that does not exist.
@@ -428,6 +647,27 @@ impl State {
     fn delete(&mut self, route: &Route, documented: &Documented, collection: &'static str) -> Answer {
         let address = Self::item_address(route);
         let now = self.clock.elapsed();
+        let status = self.view(&address).and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_owned));
+        let status = status.as_deref().unwrap_or("");
+        // Terminal states are final. sections/terminate-job.md stops an *active* job and
+        // says nothing of a finished one; the fake refuses with 422 and leaves the job as
+        // it is. A cluster already on its way out is answered as it is (the call is
+        // repeated, not refused); one already terminated is a 422 like the job.
+        match collection {
+            "/jobs" if JOB_FINAL.contains(&status) => {
+                return Answer::message(422, format!("job is already {status}: only an active job can be stopped"));
+            }
+            "/jobs" if status == "pending_stoppage" => {
+                return Answer::ok(documented.status, self.view(&address).filter(|_| documented.has_body));
+            }
+            "/clusters" if status == "terminated" => {
+                return Answer::message(422, "cluster is already terminated");
+            }
+            "/clusters" if CLUSTER_ENDING.contains(&status) => {
+                return Answer::ok(documented.status, self.view(&address).filter(|_| documented.has_body));
+            }
+            _ => {}
+        }
         let Some(item) = self.items.get_mut(&address) else { return not_found() };
         match (collection, &mut item.lifecycle) {
             ("/clusters", Some(Lifecycle::Cluster { terminated, .. })) => {
@@ -472,22 +712,7 @@ impl State {
             })
             .filter_map(|(address, _)| self.view(address))
             .collect();
-        for (name, value) in query {
-            match name.as_str() {
-                "offset" | "limit" | "sort" | "direction" | "since" | "include" => {}
-                "q" if search => {
-                    let needle = value.to_lowercase();
-                    items.retain(|i| i.get("name").and_then(text).is_some_and(|n| n.to_lowercase().contains(&needle)));
-                }
-                _ if value == "all" => {}
-                _ => items.retain(|i| i.get(name).and_then(text).is_none_or(|v| v == *value)),
-            }
-        }
-        let id = |i: &Value| i.get("id").and_then(Value::as_u64).unwrap_or(0);
-        items.sort_by_key(|i| std::cmp::Reverse(id(i)));
-        if query.iter().any(|(k, v)| k == "direction" && v == "asc") {
-            items.reverse();
-        }
+        lists::apply(&mut items, query, collection, search);
         self.page(route, query, items)
     }
 
@@ -508,8 +733,9 @@ impl State {
             format!("{}{path}?{query}", self.base_url)
         };
         let mut links = Vec::new();
-        if offset + limit < total {
-            links.push(format!("<{}>; rel=\"next\"", link(offset + limit)));
+        // Saturating: an offset near `usize::MAX` is an empty page, never an overflow.
+        if offset.saturating_add(limit) < total {
+            links.push(format!("<{}>; rel=\"next\"", link(offset.saturating_add(limit))));
         }
         if offset > 0 {
             links.push(format!("<{}>; rel=\"prev\"", link(offset.saturating_sub(limit))));
@@ -559,6 +785,7 @@ impl State {
         if !self.singletons.contains_key(&address) {
             let getter = OPERATIONS.iter().find(|o| o.scope == op.scope && o.path == op.path && o.method == "GET");
             let seed = getter.and_then(|g| documented_example(g.id)).unwrap_or_else(|| json!({}));
+            let seed = self.own_urls(seed);
             self.singletons.insert(address.clone(), seed);
         }
         let now = json!(timestamp(self.clock.now()));
@@ -580,7 +807,10 @@ impl State {
                 Some(json!({"limits": {"limit": self.rate_limit, "remaining": remaining}})),
             );
         }
-        match documented.example() {
+        if let Some(answer) = self.job_text(route, documented) {
+            return answer;
+        }
+        match documented.example().map(|e| self.own_urls(e)) {
             Some(Value::Array(items)) if route.operation.paginated => {
                 let mut answer = self.page(route, query, items);
                 answer.status = documented.status;
@@ -588,6 +818,58 @@ impl State {
             }
             example => Answer::ok(documented.status, example.filter(|_| documented.has_body)),
         }
+    }
+
+    /// The spec's examples point at the docs' hosts; the fake's items point at the fake
+    /// (C7), like everything it creates.
+    fn own_urls(&self, mut value: Value) -> Value {
+        fn walk(value: &mut Value, base: &str, key: Option<&str>) {
+            match value {
+                Value::Object(fields) => fields.iter_mut().for_each(|(k, v)| walk(v, base, Some(k))),
+                Value::Array(items) => items.iter_mut().for_each(|v| walk(v, base, key)),
+                Value::String(text) if key.is_some_and(|k| k.ends_with("url")) => {
+                    for host in ["https://api.xplenty.com", "https://app.xplenty.com"] {
+                        if let Some(rest) = text.strip_prefix(host) {
+                            *text = format!("{base}{rest}");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        walk(&mut value, &self.base_url, None);
+        value
+    }
+
+    /// A job's own log and output previews, made from its id and status, instead of the
+    /// one example every job would otherwise share.
+    fn job_text(&self, route: &Route, documented: &Documented) -> Option<Answer> {
+        let op = route.operation;
+        if !matches!(op.id, "get_job_log" | "preview_job_output") {
+            return None;
+        }
+        let job_id = route.params.get("job_id")?;
+        let job = self.view(&address(op.scope, format!("/jobs/{job_id}")))?;
+        let status = job.get("status").and_then(Value::as_str).unwrap_or("idle");
+        let url = format!("{}{}{}", self.base_url, self.scope_prefix(op.scope), fill(op.path, &route.params));
+        let body = match op.id {
+            "get_job_log" => {
+                let mut log = format!("job {job_id}: submitted\n");
+                if !matches!(status, "idle" | "pending" | "queued") {
+                    log.push_str(&format!("job {job_id}: started\n"));
+                }
+                log.push_str(&format!("job {job_id}: {status}\n"));
+                if let Some(errors) = job.get("errors").and_then(Value::as_str) {
+                    log.push_str(&format!("job {job_id}: {errors}\n"));
+                }
+                json!({"body": log, "url": url})
+            }
+            _ => {
+                let output = route.params.get("output_id").cloned().unwrap_or_default();
+                json!({"preview": format!("job\toutput\tstatus\n{job_id}\t{output}\t{status}"), "url": url})
+            }
+        };
+        Some(Answer::ok(documented.status, Some(body)))
     }
 
     /// When the cluster's last job on it ends, by the clock, if it has any jobs.
@@ -690,6 +972,27 @@ impl State {
             }
         }
     }
+}
+
+/// An update is read against the stored item's type: settings or fields of another
+/// hook or connection type are a 422 naming the first of them (answering them would put
+/// the item outside its own schema).
+fn mismatched_update(operation: &str, body: Option<&Value>, stored: Option<&Value>) -> Option<String> {
+    let (answer, nested) = match operation {
+        "update_hook" => ("get_hook", Some("settings")),
+        "update_connection" => ("get_connection", None),
+        _ => return None,
+    };
+    let body = body?;
+    let tag = stored?.get("type")?.as_str()?;
+    let object = match nested {
+        Some(name) => body.get(name)?,
+        None => body,
+    };
+    let foreign = defaults::foreign_fields(answer, tag, object, nested);
+    let field = foreign.first()?;
+    let at = nested.map_or(field.clone(), |n| format!("{n}.{field}"));
+    Some(format!("field {at} does not apply to a {tag} {}", if nested.is_some() { "hook" } else { "connection" }))
 }
 
 fn documented_example(id: &str) -> Option<Value> {
