@@ -43,6 +43,7 @@ struct Inner {
     retryable: bool,
     too_large: Option<u64>,
     attempts: u32,
+    redactor: Redactor,
     /// For one item of a list page that did not decode: its offset in the list.
     item_offset: Option<u64>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -86,6 +87,18 @@ impl fmt::Debug for Redactor {
         f.write_str("Redactor")
     }
 }
+
+/// A source error whose text named the credential, kept as its redacted text.
+#[derive(Debug)]
+struct RedactedSource(String);
+
+impl fmt::Display for RedactedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedactedSource {}
 
 /// At most `chars` characters of `text`, with `…` when cut.
 fn shortened(text: &str, chars: usize) -> std::borrow::Cow<'_, str> {
@@ -203,13 +216,22 @@ impl Error {
             retryable: record.retryable,
             too_large: record.too_large,
             attempts: record.attempts,
+            redactor: record.redactor.clone(),
             item_offset: None,
             source: None,
         }))
     }
 
+    /// Keeps `source`, unless its words carry the credential (a decoder quotes the value
+    /// it could not read): then only its redacted text is kept.
     fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.0.source = Some(Box::new(source));
+        let (shown, debug) = (source.to_string(), format!("{source:?}"));
+        let redacted = self.0.redactor.apply(shown.clone());
+        self.0.source = if redacted != shown || self.0.redactor.apply(debug.clone()) != debug {
+            Some(Box::new(RedactedSource(redacted)))
+        } else {
+            Some(Box::new(source))
+        };
         self
     }
 
