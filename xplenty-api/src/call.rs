@@ -86,11 +86,12 @@ pub(crate) async fn exchange_empty(
 
 /// An answer past the size limit was not read: the call fails, whatever its status
 /// (`Error::from_generated` reads why from the record).
+#[allow(clippy::result_large_err)] // progenitor's error: what `exchange` returns anyway
 fn refuse_too_large() -> Result<(), progenitor_client::Error<types::Error>> {
-    match CALL.try_with(|call| call.record.borrow().too_large) {
-        Ok(Some(_)) => Err(progenitor_client::Error::Custom("the answer is too large".to_owned())),
-        _ => Ok(()),
+    if CALL.try_with(|call| call.record.borrow().too_large.is_some()).unwrap_or(false) {
+        return Err(progenitor_client::Error::Custom("the answer is too large".to_owned()));
     }
+    Ok(())
 }
 
 /// Reads a body up to `limit` bytes, chunk by chunk; `None` when it is longer (a

@@ -21,8 +21,8 @@ pub enum ConfigError {
     MissingEnv(&'static str),
     /// The account id is empty.
     EmptyAccountId,
-    /// The account id holds whitespace or a control character (often a stray newline
-    /// read from a file); `reason` says which.
+    /// The account id is only whitespace, starts or ends with whitespace, or holds a
+    /// control character (often a stray newline read from a file); `reason` says which.
     InvalidAccountId { reason: &'static str },
     /// The API key is empty, only whitespace, or holds whitespace or a control character
     /// (often a trailing newline read from a file); `reason` says which. Checked when
@@ -282,8 +282,16 @@ impl ClientBuilder {
         if self.account_id.is_empty() {
             return Err(ConfigError::EmptyAccountId);
         }
-        if let Some(reason) = unprintable(&self.account_id) {
+        // Inner spaces are kept (the path segment is percent-encoded); a control
+        // character or whitespace at either end is a stray from a file or a paste.
+        let padded = self.account_id.trim() != self.account_id;
+        if let Some(reason) =
+            unprintable(&self.account_id).filter(|_| padded || self.account_id.chars().any(char::is_control))
+        {
             return Err(ConfigError::InvalidAccountId { reason });
+        }
+        if padded {
+            return Err(ConfigError::InvalidAccountId { reason: "it starts or ends with whitespace" });
         }
         let (authorization, redactor) = self.authorization.map_err(|reason| ConfigError::InvalidApiKey { reason })?;
         let invalid =
@@ -450,7 +458,9 @@ mod tests {
         }
         assert!(matches!(build("", "key"), ConfigError::EmptyAccountId));
         assert!(matches!(build("acme\n", "key"), ConfigError::InvalidAccountId { .. }));
-        assert!(matches!(build("ac me", "key"), ConfigError::InvalidAccountId { .. }));
+        assert!(matches!(build(" acme", "key"), ConfigError::InvalidAccountId { .. }));
+        assert!(matches!(build("  ", "key"), ConfigError::InvalidAccountId { .. }));
+        assert!(Client::builder("team one", "key").base_url("http://127.0.0.1:9").build().is_ok());
         assert!(Client::builder("acme", "sEcReT-kEy").base_url("http://127.0.0.1:9").build().is_ok());
     }
 

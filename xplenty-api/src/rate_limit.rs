@@ -111,7 +111,11 @@ impl RateBudget {
                     return true;
                 }
                 // A budget of a few calls per century asks for more than a Duration holds.
-                Duration::try_from_secs_f64((1.0 - bucket.tokens) / self.per_second).unwrap_or(Duration::MAX)
+                // At least a millisecond: a wait that rounds to zero would spin without
+                // the clock moving.
+                Duration::try_from_secs_f64((1.0 - bucket.tokens) / self.per_second)
+                    .unwrap_or(Duration::MAX)
+                    .max(Duration::from_millis(1))
             };
             if let Some(by) = by
                 && tokio::time::Instant::now().checked_add(wait).is_none_or(|ready| ready > by)
