@@ -21,6 +21,14 @@ pub(crate) struct CallRecord {
     pub(crate) message: Option<String>,
     /// The start of an error body that was not JSON.
     pub(crate) body_excerpt: Option<String>,
+    /// The last answer's `Retry-After`.
+    pub(crate) retry_after: Option<std::time::Duration>,
+    /// The last failure may be sent again safely (`retry::is_safe_to_retry`).
+    pub(crate) retryable: bool,
+    /// The answer passed the client's size limit, this many bytes, and was not read.
+    pub(crate) too_large: Option<u64>,
+    /// The request's credential, to be kept out of the error's text.
+    pub(crate) redactor: crate::error::Redactor,
     /// The `Link` header values of the last answer, joined: a page whose items do not
     /// all decode still knows where the next page is.
     pub(crate) link: Option<String>,
@@ -60,6 +68,7 @@ pub(crate) async fn exchange<T: serde::de::DeserializeOwned>(
     success: u16,
 ) -> Generated<T> {
     let response = respond(client, request, info).await?;
+    refuse_too_large()?;
     decode(documented(response, success).await?).await
 }
 
@@ -71,7 +80,45 @@ pub(crate) async fn exchange_empty(
     success: u16,
 ) -> Generated<()> {
     let response = respond(client, request, info).await?;
+    refuse_too_large()?;
     Ok(ResponseValue::empty(documented(response, success).await?))
+}
+
+/// An answer past the size limit was not read: the call fails, whatever its status
+/// (`Error::from_generated` reads why from the record).
+#[allow(clippy::result_large_err)] // progenitor's error: what `exchange` returns anyway
+fn refuse_too_large() -> Result<(), progenitor_client::Error<types::Error>> {
+    if CALL.try_with(|call| call.record.borrow().too_large.is_some()).unwrap_or(false) {
+        return Err(progenitor_client::Error::Custom("the answer is too large".to_owned()));
+    }
+    Ok(())
+}
+
+/// Reads a body up to `limit` bytes, chunk by chunk; `None` when it is longer (a
+/// `Content-Length` above the limit is believed at once; a shorter one is not trusted).
+pub(crate) async fn read_limited(
+    headers: &reqwest::header::HeaderMap,
+    mut body: reqwest::Body,
+    limit: u64,
+) -> reqwest::Result<Option<bytes::Bytes>> {
+    use http_body_util::BodyExt as _;
+    let declared = headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Ok(None);
+    }
+    let room = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut collected = bytes::BytesMut::with_capacity(declared.map_or(0, |l| l as usize).min(room).min(1 << 20));
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else { continue };
+        if data.len() > room.saturating_sub(collected.len()) {
+            return Ok(None);
+        }
+        collected.extend_from_slice(&data);
+    }
+    Ok(Some(collected.freeze()))
 }
 
 /// The answer if it has the documented `success` status; otherwise the error its status

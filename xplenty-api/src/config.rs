@@ -8,6 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
+use crate::error::Redactor;
 use crate::rate_limit::LastRateLimit;
 use crate::state::Shared;
 use crate::{Client, ClientState, DEFAULT_BASE_URL, RateBudget, RetryPolicy};
@@ -20,8 +21,13 @@ pub enum ConfigError {
     MissingEnv(&'static str),
     /// The account id is empty.
     EmptyAccountId,
-    /// The API key is empty or holds characters an HTTP header cannot carry.
-    InvalidApiKey,
+    /// The account id is only whitespace, starts or ends with whitespace, or holds a
+    /// control character (often a stray newline read from a file); `reason` says which.
+    InvalidAccountId { reason: &'static str },
+    /// The API key is empty, only whitespace, or holds whitespace or a control character
+    /// (often a trailing newline read from a file); `reason` says which. Checked when
+    /// the client is built, so a bad key never reaches the server as a bare 401.
+    InvalidApiKey { reason: &'static str },
     /// The base URL does not parse, or is not http(s).
     InvalidBaseUrl { url: String, reason: String },
     /// Plain `http` to a host that is not loopback would send the key unencrypted.
@@ -58,7 +64,8 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::MissingEnv(name) => write!(f, "environment variable {name} is not set"),
             ConfigError::EmptyAccountId => f.write_str("the account id is empty"),
-            ConfigError::InvalidApiKey => f.write_str("the API key is empty or not a valid header value"),
+            ConfigError::InvalidAccountId { reason } => write!(f, "invalid account id: {reason}"),
+            ConfigError::InvalidApiKey { reason } => write!(f, "invalid API key: {reason}"),
             ConfigError::InvalidBaseUrl { url, reason } => write!(f, "invalid base URL {url:?}: {reason}"),
             ConfigError::InsecureBaseUrl { url } => write!(
                 f,
@@ -83,7 +90,8 @@ impl std::error::Error for ConfigError {
             ConfigError::Http(e) => Some(e),
             ConfigError::MissingEnv(_)
             | ConfigError::EmptyAccountId
-            | ConfigError::InvalidApiKey
+            | ConfigError::InvalidAccountId { .. }
+            | ConfigError::InvalidApiKey { .. }
             | ConfigError::InvalidBaseUrl { .. }
             | ConfigError::InsecureBaseUrl { .. }
             | ConfigError::TlsUnavailable { .. }
@@ -125,7 +133,9 @@ impl Client {
 /// Settings of a [`Client`]. The API key is only kept as the (sensitive) header value.
 pub struct ClientBuilder {
     account_id: String,
-    authorization: Option<HeaderValue>,
+    /// The header value and the credential's spellings, or why the key is refused.
+    authorization: Result<(HeaderValue, Redactor), &'static str>,
+    max_response_size: u64,
     base_url: String,
     connect_timeout: Duration,
     timeout: Duration,
@@ -145,6 +155,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("max_response_size", &self.max_response_size)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("budget", &self.budget)
@@ -162,6 +173,7 @@ impl ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             user_agent: None,
             retry: RetryPolicy::default(),
             budget: Some(RateBudget::xplenty_default()),
@@ -239,6 +251,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes an answer's body may have (16 MiB by default, far above the API's
+    /// largest page of 100 items). A longer answer is not read past the limit: the call
+    /// fails with [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge).
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -262,7 +282,18 @@ impl ClientBuilder {
         if self.account_id.is_empty() {
             return Err(ConfigError::EmptyAccountId);
         }
-        let authorization = self.authorization.ok_or(ConfigError::InvalidApiKey)?;
+        // Inner spaces are kept (the path segment is percent-encoded); a control
+        // character or whitespace at either end is a stray from a file or a paste.
+        let padded = self.account_id.trim() != self.account_id;
+        if let Some(reason) =
+            unprintable(&self.account_id).filter(|_| padded || self.account_id.chars().any(char::is_control))
+        {
+            return Err(ConfigError::InvalidAccountId { reason });
+        }
+        if padded {
+            return Err(ConfigError::InvalidAccountId { reason: "it starts or ends with whitespace" });
+        }
+        let (authorization, redactor) = self.authorization.map_err(|reason| ConfigError::InvalidApiKey { reason })?;
         let invalid =
             |reason: &str| ConfigError::InvalidBaseUrl { url: self.base_url.clone(), reason: reason.to_owned() };
         let root = reqwest::Url::parse(&self.base_url).map_err(|e| invalid(&e.to_string()))?;
@@ -301,6 +332,8 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 root_url: root.as_str().trim_end_matches('/').to_owned(),
                 retry: self.retry,
+                max_response_size: self.max_response_size,
+                redactor,
                 last_rate_limit: LastRateLimit::new(),
                 budget: self.budget,
             }),
@@ -343,15 +376,38 @@ fn rustls_config() -> Result<rustls::ClientConfig, ConfigError> {
     Ok(config)
 }
 
-/// `Basic base64("<key>:")`, marked sensitive so it never shows in Debug output.
-fn basic_auth(api_key: &str) -> Option<HeaderValue> {
-    if api_key.is_empty() {
-        return None;
+/// The default of [`ClientBuilder::max_response_size`]: 16 MiB.
+const DEFAULT_MAX_RESPONSE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Why a key or account id cannot be used as given, if it cannot.
+fn unprintable(text: &str) -> Option<&'static str> {
+    if text.trim().is_empty() {
+        Some("it is only whitespace")
+    } else if text.chars().any(char::is_control) {
+        Some("it contains a control character (a trailing newline?)")
+    } else if text.chars().any(char::is_whitespace) {
+        Some("it contains whitespace")
+    } else {
+        None
     }
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{api_key}:"));
-    let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+}
+
+/// `Basic base64("<key>:")`, marked sensitive so it never shows in Debug output, and
+/// the spellings of the key an error body could echo.
+fn basic_auth(api_key: &str) -> Result<(HeaderValue, Redactor), &'static str> {
+    if api_key.is_empty() {
+        return Err("it is empty");
+    }
+    if let Some(reason) = unprintable(api_key) {
+        return Err(reason);
+    }
+    let base64 = &base64::engine::general_purpose::STANDARD;
+    let encoded = base64.encode(format!("{api_key}:"));
+    let header = format!("Basic {encoded}");
+    let mut value = HeaderValue::from_str(&header).map_err(|_| "it cannot be sent in a header")?;
     value.set_sensitive(true);
-    Some(value)
+    let redactor = Redactor::new([header, encoded, base64.encode(api_key), api_key.to_owned()]);
+    Ok((value, redactor))
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -381,6 +437,31 @@ mod tests {
         assert!(matches!(error, ConfigError::TlsUnavailable { .. }), "{error:?}");
         assert!(error.to_string().contains("rustls"), "{error}");
         Client::builder("acme-analytics", "key").base_url("http://127.0.0.1:9").build().unwrap();
+    }
+
+    #[test]
+    fn keys_and_account_ids_are_checked_when_built() {
+        let build = |account: &str, key: &str| {
+            Client::builder(account, key).base_url("http://127.0.0.1:9").build().map(drop).unwrap_err()
+        };
+        for (key, said) in [
+            ("", "empty"),
+            ("   ", "only whitespace"),
+            ("key\n", "control character"),
+            ("k\u{7f}ey", "control character"),
+            ("my key", "whitespace"),
+            ("key\u{a0}", "whitespace"),
+        ] {
+            let error = build("acme", key);
+            assert!(matches!(error, ConfigError::InvalidApiKey { .. }), "{key:?}: {error:?}");
+            assert!(error.to_string().contains(said), "{key:?}: {error}");
+        }
+        assert!(matches!(build("", "key"), ConfigError::EmptyAccountId));
+        assert!(matches!(build("acme\n", "key"), ConfigError::InvalidAccountId { .. }));
+        assert!(matches!(build(" acme", "key"), ConfigError::InvalidAccountId { .. }));
+        assert!(matches!(build("  ", "key"), ConfigError::InvalidAccountId { .. }));
+        assert!(Client::builder("team one", "key").base_url("http://127.0.0.1:9").build().is_ok());
+        assert!(Client::builder("acme", "sEcReT-kEy").base_url("http://127.0.0.1:9").build().is_ok());
     }
 
     #[test]

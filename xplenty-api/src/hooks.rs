@@ -11,9 +11,9 @@ use reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
 use crate::call::{self, CallRecord};
-use crate::error::excerpt;
-use crate::retry::{self, Failure, retry_after};
-use crate::{Client, ClientState, RateLimit, RetryPolicy};
+use crate::error::{Redactor, excerpt};
+use crate::retry::{self, retry_after};
+use crate::{Client, ClientState, RateLimit};
 
 impl ClientHooks<ClientState> for Client {
     /// What the generator wrote (path, the vendor `Accept`, the base of global calls)
@@ -55,6 +55,18 @@ struct ErrorBody {
     message: Option<String>,
     /// The start of a body that carried no message (HTML from a proxy, an empty 429).
     excerpt: Option<String>,
+    /// The body passed the client's size limit (this many bytes) and was not read.
+    too_large: Option<u64>,
+}
+
+/// What the attempts saw, for the record.
+struct Seen {
+    attempt: u32,
+    started: tokio::time::Instant,
+    rate_limit: Option<RateLimit>,
+    retry_after: Option<Duration>,
+    /// Whether the last failure is one the caller may safely send again.
+    safe: bool,
 }
 
 impl Client {
@@ -62,11 +74,14 @@ impl Client {
         let shared = &self.inner().shared;
         let policy = &shared.retry;
         let started = tokio::time::Instant::now();
-        let deadline = policy.deadline().map(|d| started + d);
+        let deadline = policy.deadline_from(started);
         let mut delays = policy.delays();
         let method = request.method().clone();
         let mut pending = Some(request);
         let mut attempt = 0;
+        if let Some(budget) = &shared.budget {
+            budget.acquire().await;
+        }
         loop {
             attempt += 1;
             let request = pending.take().expect("a request is pending at every attempt");
@@ -75,11 +90,8 @@ impl Client {
                 Some(copy) => (copy, Some(request)),
                 None => (request, None),
             };
-            if let Some(budget) = &shared.budget {
-                budget.acquire().await;
-            }
             let (outcome, error_body) = match self.client().execute(this_attempt).await {
-                Ok(response) => match buffer(response).await {
+                Ok(response) => match buffer(response, shared.max_response_size).await {
                     Ok((response, error_body)) => (Ok(response), error_body),
                     Err(e) => (Err(e), ErrorBody::default()),
                 },
@@ -93,46 +105,53 @@ impl Client {
                     budget.observe(rate_limit);
                 }
             }
-            let failure = match &outcome {
-                Ok(response) if retry::is_retryable_status(response.status().as_u16()) => {
-                    Some(Failure::Status(response.status()))
-                }
-                Ok(_) => None,
-                Err(e) if e.is_connect() => Some(Failure::Connect),
-                Err(e) if e.is_builder() || e.is_redirect() => None,
-                Err(_) => Some(Failure::Ambiguous),
-            };
+            let failure = retry::failure_of(&outcome).filter(|_| error_body.too_large.is_none());
+            let asked = outcome.as_ref().ok().and_then(|r| retry_after(r.headers(), chrono::Utc::now()));
+            let left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
             let delay = match (failure, &kept) {
-                (Some(failure), Some(_)) if policy.should_retry(&method, failure) => delays.next().map(|backoff| {
-                    let asked = outcome.as_ref().ok().and_then(|r| retry_after(r.headers(), chrono::Utc::now()));
-                    RetryPolicy::delay(backoff, asked)
-                }),
+                (Some(failure), Some(_)) => policy.next_delay(&method, failure, delays.next(), asked, left),
                 _ => None,
             };
-            let within_deadline = |delay: Duration| deadline.is_none_or(|d| tokio::time::Instant::now() + delay <= d);
-            match delay {
-                Some(delay) if within_deadline(delay) => {
-                    tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, failure = ?failure, "retrying");
-                    tokio::time::sleep(delay).await;
-                    pending = kept;
-                }
-                _ => return finish(outcome, attempt, started, rate_limit, error_body),
+            let end = |outcome, error_body| {
+                let safe = failure.is_some_and(|f| retry::is_safe_to_retry(&method, f));
+                let seen = Seen { attempt, started, rate_limit, retry_after: asked, safe };
+                finish(outcome, seen, error_body, &shared.redactor)
+            };
+            let Some(delay) = delay else { return end(outcome, error_body) };
+            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, failure = ?failure, "retrying");
+            tokio::time::sleep(delay).await;
+            // The budget's wait counts against the same deadline as the backoff.
+            if let Some(budget) = &shared.budget
+                && !budget.acquire_by(deadline).await
+            {
+                return end(outcome, error_body);
             }
+            pending = kept;
         }
     }
 }
 
-/// Reads the whole body inside `exec`, so a connection that breaks mid-body counts as a
-/// failed attempt (and can be retried), and reads an error body once. The parts are
-/// moved, not copied, and the URL is carried over so reqwest need not parse a stand-in.
-async fn buffer(response: Response) -> reqwest::Result<(Response, ErrorBody)> {
+/// Reads the whole body inside `exec`, up to `limit` bytes, so a connection that breaks
+/// mid-body counts as a failed attempt (and can be retried), an answer past the limit
+/// is never held whole, and an error body is read once. The parts are moved, not
+/// copied, and the URL is carried over so reqwest need not parse a stand-in.
+async fn buffer(response: Response, limit: u64) -> reqwest::Result<(Response, ErrorBody)> {
     let url = response.url().clone();
     let (mut parts, body) = http::Response::from(response).into_parts();
-    let mut body = http_body_util::BodyExt::collect(body).await?.to_bytes();
     let mut error_body = ErrorBody::default();
-    if !parts.status.is_success() {
-        (body, error_body) = read_error_body(&mut parts.headers, body);
-    }
+    let body = match call::read_limited(&parts.headers, body, limit).await? {
+        Some(body) if !parts.status.is_success() => {
+            let (body, said) = read_error_body(&mut parts.headers, body);
+            error_body = said;
+            body
+        }
+        Some(body) => body,
+        None => {
+            parts.headers.remove(reqwest::header::CONTENT_LENGTH);
+            error_body.too_large = Some(limit);
+            Bytes::new()
+        }
+    };
     let carrier = http::Response::builder().url(url).body(()).expect("an empty response with a URL builds");
     parts.extensions.extend(carrier.into_parts().0.extensions);
     Ok((Response::from(http::Response::from_parts(parts, body)), error_body))
@@ -151,17 +170,17 @@ fn read_error_body(headers: &mut reqwest::header::HeaderMap, body: Bytes) -> (By
     let excerpt = message.is_none().then(|| excerpt(&body));
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.remove(reqwest::header::CONTENT_LENGTH);
-    (Bytes::from_static(b"{}"), ErrorBody { message, excerpt })
+    (Bytes::from_static(b"{}"), ErrorBody { message, excerpt, too_large: None })
 }
 
 /// Ends the call: the span's figures and the call's record, written once.
 fn finish(
     outcome: reqwest::Result<Response>,
-    attempt: u32,
-    started: tokio::time::Instant,
-    rate_limit: Option<RateLimit>,
+    seen: Seen,
     error_body: ErrorBody,
+    redactor: &Redactor,
 ) -> reqwest::Result<Response> {
+    let Seen { attempt, started, rate_limit, retry_after, safe } = seen;
     let span = tracing::Span::current();
     span.record("attempt", attempt);
     span.record("duration_ms", started.elapsed().as_millis() as u64);
@@ -178,6 +197,10 @@ fn finish(
         rate_limit,
         message: error_body.message,
         body_excerpt: error_body.excerpt,
+        retry_after,
+        retryable: safe,
+        too_large: error_body.too_large,
+        redactor: redactor.clone(),
         link: outcome.as_ref().ok().and_then(|r| crate::pagination::joined_links(r.headers())),
     });
     outcome
@@ -193,7 +216,7 @@ mod tests {
     fn error_bodies_are_read_once_and_become_an_empty_object() {
         let mut headers = HeaderMap::new();
         let (kept, said) = read_error_body(&mut headers, Bytes::from_static(br#"{"message":"no"}"#));
-        assert_eq!((&kept[..], said), (&b"{}"[..], ErrorBody { message: Some("no".into()), excerpt: None }));
+        assert_eq!((&kept[..], said), (&b"{}"[..], ErrorBody { message: Some("no".into()), ..ErrorBody::default() }));
         let (replaced, said) = read_error_body(&mut headers, Bytes::from_static(b"<html>502</html>"));
         assert_eq!(said.excerpt.as_deref(), Some("<html>502</html>"));
         assert_eq!(&replaced[..], b"{}");

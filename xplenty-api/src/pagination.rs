@@ -37,11 +37,41 @@ pub fn first_page(
     })
 }
 
+/// Where the stream has been: the offset it last read from and every `next` URL it has
+/// followed. A next page must start further on and come from a URL not seen before;
+/// otherwise the server's links go round and the stream ends with one error.
+#[derive(Default)]
+struct Visited {
+    offset: Option<u64>,
+    urls: std::collections::HashSet<String>,
+}
+
+impl Visited {
+    /// `Ok(Some(page))` to go on, `Ok(None)` at the end, `Err(why)` for a cycle.
+    fn check(&mut self, next: Result<Option<Next>, String>) -> Result<Option<PageRequest>, String> {
+        let Some(next) = next? else { return Ok(None) };
+        if let Some(url) = next.url
+            && !self.urls.insert(url.clone())
+        {
+            return Err(format!("the next page's link {url:?} was already followed"));
+        }
+        if self.offset.is_some_and(|read| next.page.offset <= read) {
+            return Err(format!("the next page's offset {} was already read", next.page.offset));
+        }
+        self.offset = Some(next.page.offset);
+        Ok(Some(next.page))
+    }
+}
+
 /// Streams the items of every page `fetch` returns, starting at `first`.
 ///
 /// A page is decoded whole when it can be (the fast path); when one of its items does
 /// not decode, the page is decoded item by item instead: each bad item yields one error
-/// naming its offset, and the stream goes on with the next item and the next page.
+/// naming its offset, and the stream goes on with the next item and the next page. A
+/// next page that was already read ends the stream with an [`ErrorKind::Pagination`]
+/// error.
+///
+/// [`ErrorKind::Pagination`]: crate::ErrorKind::Pagination
 #[doc(hidden)]
 pub(crate) fn paginate<'a, T, F, Fut>(
     operation: &'static Operation,
@@ -54,33 +84,51 @@ where
     Fut: Future<Output = Generated<Vec<T>>> + Send + 'a,
 {
     let first = first.map_err(|message| Error::invalid_request(operation.id, message));
-    stream::try_unfold((fetch, Some(first)), move |(fetch, next)| async move {
+    let mut visited = Visited::default();
+    if let Ok(page) = &first {
+        visited.offset = Some(page.offset);
+    }
+    stream::try_unfold((fetch, Some(first), visited), move |(fetch, next, mut visited)| async move {
         let page = match next {
             None => return Ok(None),
             Some(page) => page?,
         };
-        let items: Vec<Result<T, Error>> = match crate::call::recorded(operation, fetch(page)).await {
-            (Ok(response), _) => {
-                let next = next_page(joined_links(response.headers()).as_deref(), page, response.len()).map(Ok);
-                let items: Vec<Result<T, Error>> = response.into_inner().into_iter().map(Ok).collect();
-                return Ok(Some((stream::iter(items), (fetch, next))));
-            }
-            (Err(progenitor_client::Error::InvalidResponsePayload(body, error)), record) => {
-                match item_by_item(operation.id, page, &body, &record) {
-                    Some(items) => {
-                        let next = next_page(record.link.as_deref(), page, items.len()).map(Ok);
-                        return Ok(Some((stream::iter(items), (fetch, next))));
-                    }
-                    None => {
-                        let error = progenitor_client::Error::InvalidResponsePayload(body, error);
-                        vec![Err(Error::from_generated(operation.id, error, record))]
+        // The items of this page, then what comes after it.
+        let (mut items, link, received, record): (Vec<Result<T, Error>>, _, _, _) =
+            match crate::call::recorded(operation, fetch(page)).await {
+                (Ok(response), record) => {
+                    let link = joined_links(response.headers());
+                    let items: Vec<Result<T, Error>> = response.into_inner().into_iter().map(Ok).collect();
+                    let received = items.len();
+                    (items, link, received, record)
+                }
+                (Err(progenitor_client::Error::InvalidResponsePayload(body, error)), record) => {
+                    match item_by_item(operation.id, page, &body, &record) {
+                        Some(items) => {
+                            let received = items.len();
+                            (items, record.link.clone(), received, record)
+                        }
+                        None => {
+                            let error = progenitor_client::Error::InvalidResponsePayload(body, error);
+                            let failed = vec![Err(Error::from_generated(operation.id, error, record))];
+                            return Ok(Some((stream::iter(failed), (fetch, None, visited))));
+                        }
                     }
                 }
+                // The page itself failed: report it once and end the stream.
+                (Err(error), record) => {
+                    let failed = vec![Err(Error::from_generated(operation.id, error, record))];
+                    return Ok(Some((stream::iter(failed), (fetch, None, visited))));
+                }
+            };
+        let next = match visited.check(next_page(link.as_deref(), page, received)) {
+            Ok(next) => next.map(Ok),
+            Err(why) => {
+                items.push(Err(Error::pagination(operation.id, why, &record)));
+                None
             }
-            (Err(error), record) => vec![Err(Error::from_generated(operation.id, error, record))],
         };
-        // The page itself failed: report it once and end the stream.
-        Ok(Some((stream::iter(items), (fetch, None))))
+        Ok(Some((stream::iter(items), (fetch, next, visited))))
     })
     .try_flatten()
     .boxed()
@@ -98,8 +146,9 @@ fn item_by_item<T: DeserializeOwned>(
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            serde_json::from_str::<T>(item.get())
-                .map_err(|e| Error::item(operation, page.offset + i as u64, item.get().as_bytes(), e, record))
+            serde_json::from_str::<T>(item.get()).map_err(|e| {
+                Error::item(operation, page.offset.saturating_add(i as u64), item.get().as_bytes(), e, record)
+            })
         })
         .collect();
     Some(items)
@@ -111,27 +160,43 @@ pub(crate) fn joined_links(headers: &HeaderMap) -> Option<String> {
     (!values.is_empty()).then(|| values.join(", "))
 }
 
+/// The next page to read, and the `next` URL it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Next {
+    pub(crate) page: PageRequest,
+    pub(crate) url: Option<String>,
+}
+
 /// The page after `current`, which held `received` items and came with the `Link`
-/// header values `links`; `None` at the end.
-pub(crate) fn next_page(links: Option<&str>, current: PageRequest, received: usize) -> Option<PageRequest> {
+/// header values `links`; `Ok(None)` at the end, `Err` when the next offset would pass
+/// the largest number.
+pub(crate) fn next_page(links: Option<&str>, current: PageRequest, received: usize) -> Result<Option<Next>, String> {
     let received = received as u64;
     if received == 0 {
-        return None;
+        return Ok(None);
     }
+    let after = || {
+        current
+            .offset
+            .checked_add(received)
+            .ok_or_else(|| format!("the page after offset {} would start past the largest offset", current.offset))
+    };
     let Some(joined) = links else {
         // No Link header at all: a full page may have a successor.
-        return (received >= current.limit)
-            .then(|| PageRequest { offset: current.offset + received, limit: current.limit });
+        if received < current.limit {
+            return Ok(None);
+        }
+        return Ok(Some(Next { page: PageRequest { offset: after()?, limit: current.limit }, url: None }));
     };
-    let links = parse_link_header::parse_with_rel(joined).ok()?;
-    let next = links.get("next")?;
+    let Ok(links) = parse_link_header::parse_with_rel(joined) else { return Ok(None) };
+    let Some(next) = links.get("next") else { return Ok(None) };
     let number = |key: &str| next.queries.get(key).and_then(|v| v.trim().parse::<u64>().ok());
-    let page = PageRequest {
-        offset: number("offset").unwrap_or(current.offset + received),
-        limit: number("limit").unwrap_or(current.limit).clamp(1, MAX_PAGE_SIZE),
+    let offset = match number("offset") {
+        Some(offset) => offset,
+        None => after()?,
     };
-    // A next link that points at the page just read would never end.
-    (page != current).then_some(page)
+    let limit = number("limit").unwrap_or(current.limit).clamp(1, MAX_PAGE_SIZE);
+    Ok(Some(Next { page: PageRequest { offset, limit }, url: Some(next.raw_uri.clone()) }))
 }
 
 #[cfg(test)]
@@ -153,27 +218,46 @@ mod tests {
         let h = headers(
             r#"<https://x/api/clusters?offset=1&limit=2>; rel="next", <https://x/api/clusters?offset=0&limit=2>; rel="prev""#,
         );
-        assert_eq!(next_page(h.as_deref(), PAGE, 2), Some(PageRequest { offset: 1, limit: 2 }));
+        let next = next_page(h.as_deref(), PAGE, 2).unwrap().unwrap();
+        assert_eq!(next.page, PageRequest { offset: 1, limit: 2 });
+        assert_eq!(next.url.as_deref(), Some("https://x/api/clusters?offset=1&limit=2"));
     }
 
     #[test]
     fn ends_without_next_or_on_an_empty_page() {
         let h = headers(r#"<https://x/api/clusters?offset=0&limit=2>; rel="prev""#);
-        assert_eq!(next_page(h.as_deref(), PAGE, 2), None);
+        assert_eq!(next_page(h.as_deref(), PAGE, 2), Ok(None));
         let h = headers(r#"<https://x/api/clusters?offset=2&limit=2>; rel="next""#);
-        assert_eq!(next_page(h.as_deref(), PAGE, 0), None);
+        assert_eq!(next_page(h.as_deref(), PAGE, 0), Ok(None));
     }
 
     #[test]
     fn without_any_link_header_counts_offsets() {
-        assert_eq!(next_page(None, PAGE, 2), Some(PageRequest { offset: 2, limit: 2 }));
-        assert_eq!(next_page(None, PAGE, 1), None);
+        let next = next_page(None, PAGE, 2).unwrap().unwrap();
+        assert_eq!((next.page, next.url), (PageRequest { offset: 2, limit: 2 }, None));
+        assert_eq!(next_page(None, PAGE, 1), Ok(None));
     }
 
     #[test]
-    fn a_next_link_to_the_same_page_ends_the_stream() {
-        let h = headers(r#"<https://x/api/clusters?offset=0&limit=2>; rel="next""#);
-        assert_eq!(next_page(h.as_deref(), PAGE, 2), None);
+    fn offsets_near_the_largest_number_do_not_overflow() {
+        let last = PageRequest { offset: u64::MAX - 1, limit: 2 };
+        assert!(next_page(None, last, 2).is_err());
+        let h = headers(r#"<https://x/api/clusters?limit=2>; rel="next""#);
+        assert!(next_page(h.as_deref(), last, 2).is_err());
+        let h = headers(r#"<https://x/api/clusters?offset=18446744073709551615&limit=2>; rel="next""#);
+        assert_eq!(next_page(h.as_deref(), last, 2).unwrap().unwrap().page.offset, u64::MAX);
+    }
+
+    #[test]
+    fn a_next_link_back_or_seen_before_is_a_cycle() {
+        let mut visited = Visited { offset: Some(0), ..Visited::default() };
+        let same = headers(r#"<https://x/api/clusters?offset=0&limit=2>; rel="next""#);
+        assert!(visited.check(next_page(same.as_deref(), PAGE, 2)).unwrap_err().contains("offset 0"));
+        let mut visited = Visited { offset: Some(0), ..Visited::default() };
+        let no_offset = headers(r#"<https://x/api/clusters?limit=2>; rel="next""#);
+        assert_eq!(visited.check(next_page(no_offset.as_deref(), PAGE, 2)).unwrap().unwrap().offset, 2);
+        let second = PageRequest { offset: 2, limit: 2 };
+        assert!(visited.check(next_page(no_offset.as_deref(), second, 2)).unwrap_err().contains("already followed"));
     }
 
     #[test]
@@ -191,10 +275,11 @@ mod tests {
                 h.insert(LINK, value);
             }
             let h = joined_links(&h);
-            let current = PageRequest { offset: offset / 2, limit };
-            if let Some(next) = next_page(h.as_deref(), current, received) {
+            let current = PageRequest { offset, limit };
+            let mut visited = Visited { offset: Some(current.offset), ..Visited::default() };
+            if let Ok(Some(next)) = visited.check(next_page(h.as_deref(), current, received)) {
                 prop_assert!(next.limit >= 1 && next.limit <= MAX_PAGE_SIZE);
-                prop_assert_ne!(next, current);
+                prop_assert!(next.offset > current.offset);
             }
         }
 

@@ -96,16 +96,32 @@ impl RateBudget {
 
     /// Waits until the budget allows one more call, then takes it.
     pub(crate) async fn acquire(&self) {
+        self.acquire_by(None).await;
+    }
+
+    /// [`acquire`](Self::acquire), unless the wait would end after `by`: then `false` at
+    /// once, nothing taken.
+    pub(crate) async fn acquire_by(&self, by: Option<tokio::time::Instant>) -> bool {
         loop {
             let wait = {
                 let mut bucket = self.lock();
                 self.refill(&mut bucket);
                 if bucket.tokens >= 1.0 {
                     bucket.tokens -= 1.0;
-                    return;
+                    return true;
                 }
-                Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_second)
+                // A budget of a few calls per century asks for more than a Duration holds.
+                // At least a millisecond: a wait that rounds to zero would spin without
+                // the clock moving.
+                Duration::try_from_secs_f64((1.0 - bucket.tokens) / self.per_second)
+                    .unwrap_or(Duration::MAX)
+                    .max(Duration::from_millis(1))
             };
+            if let Some(by) = by
+                && tokio::time::Instant::now().checked_add(wait).is_none_or(|ready| ready > by)
+            {
+                return false;
+            }
             tokio::time::sleep(wait).await;
         }
     }
@@ -119,7 +135,9 @@ impl RateBudget {
     fn refill(&self, bucket: &mut Bucket) {
         let now = tokio::time::Instant::now();
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.capacity);
+        let refilled = bucket.tokens + elapsed * self.per_second;
+        // `0 × ∞` (a budget over no time at all) is NaN: such a budget is always full.
+        bucket.tokens = if refilled.is_nan() { self.capacity } else { refilled.min(self.capacity) };
         bucket.updated = now;
     }
 

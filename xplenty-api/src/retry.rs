@@ -9,13 +9,17 @@ use reqwest::{Method, StatusCode};
 /// retried on 429, 502, 503, 504, connection failures and timeouts; a POST only when the
 /// server answered 429 or the connection was never made (the server did not act),
 /// unless [`RetryPolicy::retry_non_idempotent`] opts in. Delays grow exponentially with
-/// jitter; `Retry-After` is honoured; no retry starts after the overall deadline.
+/// jitter; `Retry-After` is honoured up to [`RetryPolicy::with_max_retry_after`] and the
+/// time left before the overall deadline: a longer wait ends the call at once with the
+/// answer's error (its [`Error::retry_after`](crate::Error::retry_after) says how long the
+/// server asked for) instead of sleeping past either.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     max_attempts: u32,
     initial_backoff: Duration,
     max_backoff: Duration,
     deadline: Option<Duration>,
+    max_retry_after: Duration,
     retry_non_idempotent: bool,
 }
 
@@ -26,10 +30,14 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(20),
             deadline: Some(Duration::from_secs(120)),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             retry_non_idempotent: false,
         }
     }
 }
+
+/// The longest `Retry-After` a call sleeps for by default.
+const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 /// Statuses that say "try again": 429 (refused, nothing done), 502, 503, 504 (a proxy or
 /// the service is passing trouble).
@@ -77,6 +85,13 @@ impl RetryPolicy {
         self
     }
 
+    /// The longest `Retry-After` the client sleeps for (5 minutes by default); a server
+    /// asking for more ends the call with its 429 (or 503) at once.
+    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
     /// Also retry POST calls after failures where the server may have acted. The API has
     /// no idempotency keys, so a retried POST may create a second cluster or job.
     pub fn retry_non_idempotent(mut self, retry: bool) -> Self {
@@ -90,6 +105,39 @@ impl RetryPolicy {
 
     pub fn deadline(&self) -> Option<Duration> {
         self.deadline
+    }
+
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// The instant no retry may start after, for a call that began at `started`; `None`
+    /// without a deadline, or one so far away that the clock cannot name it.
+    pub(crate) fn deadline_from(&self, started: tokio::time::Instant) -> Option<tokio::time::Instant> {
+        self.deadline.and_then(|d| started.checked_add(d))
+    }
+
+    /// The one retry decision: the wait before the next attempt, or `None` to end the
+    /// call with this failure. `backoff` is the next jittered delay (`None` once the
+    /// attempts are used up), `asked` the answer's `Retry-After`, `left` the time before
+    /// the deadline (`None` for no deadline). A wait that would pass the deadline, or a
+    /// `Retry-After` above the cap, ends the call now rather than sleeping.
+    pub(crate) fn next_delay(
+        &self,
+        method: &Method,
+        failure: Failure,
+        backoff: Option<Duration>,
+        asked: Option<Duration>,
+        left: Option<Duration>,
+    ) -> Option<Duration> {
+        if !self.should_retry(method, failure) {
+            return None;
+        }
+        if asked.is_some_and(|asked| asked > self.max_retry_after) {
+            return None;
+        }
+        let delay = Self::delay(backoff?, asked);
+        left.is_none_or(|left| delay <= left).then_some(delay)
     }
 
     /// The jittered exponential delays between attempts.
@@ -109,17 +157,39 @@ impl RetryPolicy {
         retry_after.map_or(backoff, |asked| asked.max(backoff.min(BACKOFF_FLOOR_WITH_RETRY_AFTER)))
     }
 
-    /// Whether a failure of a call with this method may be sent again.
+    /// Whether a failure of a call with this method may be sent again: when it is safe
+    /// ([`is_safe_to_retry`]), or when the caller opted in to repeating a POST after a
+    /// failure that is worth retrying for an idempotent call.
     pub(crate) fn should_retry(&self, method: &Method, failure: Failure) -> bool {
-        let idempotent = matches!(*method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS);
-        let repeatable = idempotent || self.retry_non_idempotent;
-        match failure {
-            // 429: the server refused the call without acting on it.
-            Failure::Status(StatusCode::TOO_MANY_REQUESTS) => true,
-            Failure::Status(status) => is_retryable_status(status.as_u16()) && repeatable,
-            Failure::Connect => true,
-            Failure::Ambiguous => repeatable,
-        }
+        is_safe_to_retry(method, failure) || (self.retry_non_idempotent && is_safe_to_retry(&Method::GET, failure))
+    }
+}
+
+/// The one rule of what may be sent again without the caller's say-so, used by the
+/// attempt loop and by [`Error::is_retryable`](crate::Error::is_retryable). An idempotent
+/// method (GET, PUT, DELETE, HEAD, OPTIONS): on 429, 502, 503, 504, a connection never
+/// made, or a failure after sending (timeout, reset, truncated answer). Any other method
+/// (POST): only where the request cannot have been acted on: a connection that was never
+/// made, or a 429, which the API's docs describe as a refusal of the call. A 502, 503 or
+/// 504 after a POST may follow work already done, so it is not safe.
+pub(crate) fn is_safe_to_retry(method: &Method, failure: Failure) -> bool {
+    let idempotent = matches!(*method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS);
+    match failure {
+        Failure::Status(StatusCode::TOO_MANY_REQUESTS) | Failure::Connect => true,
+        Failure::Status(status) => is_retryable_status(status.as_u16()) && idempotent,
+        Failure::Ambiguous => idempotent,
+    }
+}
+
+/// What an attempt's outcome is as a failure worth considering; `None` for an answer
+/// that is final (a success, a 4xx other than 429, a 500) or an error no retry mends.
+pub(crate) fn failure_of(outcome: &reqwest::Result<reqwest::Response>) -> Option<Failure> {
+    match outcome {
+        Ok(response) if is_retryable_status(response.status().as_u16()) => Some(Failure::Status(response.status())),
+        Ok(_) => None,
+        Err(e) if e.is_connect() => Some(Failure::Connect),
+        Err(e) if e.is_builder() || e.is_redirect() => None,
+        Err(_) => Some(Failure::Ambiguous),
     }
 }
 
@@ -129,11 +199,13 @@ pub(crate) fn retry_after(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds is "longer than anyone waits": the most there is.
+        return Some(value.parse::<u64>().map_or(Duration::MAX, Duration::from_secs));
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some((at.with_timezone(&chrono::Utc) - now).to_std().unwrap_or(Duration::ZERO))
+    // A date in the past asks for no wait; `to_std` fails on a negative span.
+    Some(at.with_timezone(&chrono::Utc).signed_duration_since(now).to_std().unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -176,6 +248,51 @@ mod tests {
         assert_eq!(RetryPolicy::delay(backoff, Some(Duration::from_secs(5))), Duration::from_secs(5));
         assert_eq!(RetryPolicy::delay(backoff, Some(Duration::ZERO)), BACKOFF_FLOOR_WITH_RETRY_AFTER);
         assert_eq!(RetryPolicy::delay(Duration::from_millis(10), Some(Duration::ZERO)), Duration::from_millis(10));
+    }
+
+    #[test]
+    fn huge_retry_after_values_saturate() {
+        let now = chrono::Utc::now();
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("18446744073709551615"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(u64::MAX)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("99999999999999999999999999"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::MAX));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("Fri, 31 Dec 9999 23:59:59 GMT"));
+        assert!(retry_after(&headers, now).unwrap() > Duration::from_secs(86_400 * 365 * 7000));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("Mon, 01 Jan 0001 00:00:00 GMT"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_wait_past_the_cap_or_the_deadline_ends_the_call() {
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(60));
+        let busy = Failure::Status(StatusCode::TOO_MANY_REQUESTS);
+        let backoff = Some(Duration::from_millis(100));
+        let get = Method::GET;
+        assert_eq!(
+            policy.next_delay(&get, busy, backoff, Some(Duration::from_secs(5)), None),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(policy.next_delay(&get, busy, backoff, Some(Duration::from_secs(61)), None), None);
+        assert_eq!(policy.next_delay(&get, busy, backoff, Some(Duration::MAX), Some(Duration::MAX)), None);
+        assert_eq!(
+            policy.next_delay(&get, busy, backoff, Some(Duration::from_secs(5)), Some(Duration::from_secs(4))),
+            None
+        );
+        assert_eq!(policy.next_delay(&get, busy, None, None, None), None, "attempts used up");
+        let huge = RetryPolicy::default().with_max_retry_after(Duration::MAX).with_deadline(Some(Duration::MAX));
+        assert_eq!(huge.deadline_from(tokio::time::Instant::now()), None);
+    }
+
+    #[test]
+    fn one_rule_says_what_is_safe() {
+        let post = Method::POST;
+        assert!(is_safe_to_retry(&post, Failure::Connect));
+        assert!(is_safe_to_retry(&post, Failure::Status(StatusCode::TOO_MANY_REQUESTS)));
+        assert!(!is_safe_to_retry(&post, Failure::Ambiguous));
+        assert!(!is_safe_to_retry(&post, Failure::Status(StatusCode::SERVICE_UNAVAILABLE)));
+        assert!(is_safe_to_retry(&Method::DELETE, Failure::Ambiguous));
     }
 
     #[test]

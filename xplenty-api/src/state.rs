@@ -29,6 +29,10 @@ pub(crate) struct Shared {
     /// account base).
     pub(crate) root_url: String,
     pub(crate) retry: RetryPolicy,
+    /// The most bytes an answer's body may have; a longer one is not read.
+    pub(crate) max_response_size: u64,
+    /// The credential's spellings, kept out of every error's text.
+    pub(crate) redactor: crate::error::Redactor,
     pub(crate) last_rate_limit: LastRateLimit,
     pub(crate) budget: Option<RateBudget>,
 }

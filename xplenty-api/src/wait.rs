@@ -379,8 +379,10 @@ impl<T: Waitable> Polling<'_, T> {
                 waited: started.elapsed(),
                 last_status: last.as_ref().and_then(|(status, _)| status.clone()),
             };
-            let received = match self.wait.deadline {
-                Some(deadline) => match tokio::time::timeout_at(started + deadline, seat.updates.recv()).await {
+            // A deadline past what the clock can name is no deadline.
+            let ends = self.wait.deadline.and_then(|deadline| started.checked_add(deadline));
+            let received = match ends {
+                Some(ends) => match tokio::time::timeout_at(ends, seat.updates.recv()).await {
                     Ok(received) => received,
                     Err(_) => {
                         self.done = true;
@@ -407,7 +409,11 @@ impl<T: Waitable> Polling<'_, T> {
                 return Ok(WaitEvent { resource, status_changed, finished });
             }
             // As before sharing: no poll is waited for that would land past the deadline.
-            if self.wait.deadline.is_some_and(|deadline| started.elapsed() + self.wait.poll_interval > deadline) {
+            if self
+                .wait
+                .deadline
+                .is_some_and(|deadline| started.elapsed().saturating_add(self.wait.poll_interval) > deadline)
+            {
                 self.done = true;
                 return Err(timed_out(&self.last));
             }
@@ -610,9 +616,10 @@ async fn poll_shared<T: Waitable>(client: Client, hub: Arc<Hub<T>>) {
                 state.seats.values().filter(|seat| !seat.updates.is_closed()).map(|seat| seat.interval).min()
             };
             let Some(interval) = interval else { break };
-            let due = polled + interval * stretch(&client);
+            // Saturating: an interval of `Duration::MAX` is "poll once", not a panic.
+            let due = interval.saturating_mul(stretch(&client)).saturating_sub(polled.elapsed());
             tokio::select! {
-                () = tokio::time::sleep_until(due) => break,
+                () = tokio::time::sleep(due) => break,
                 () = hub.changed.notified() => {}
             }
         }

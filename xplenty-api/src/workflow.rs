@@ -271,7 +271,7 @@ async fn find_schedule_job(
         if let Some(job) = recent_jobs_of(client, schedule_id).await?.into_iter().find(|j| !known.contains(&j.id)) {
             return Ok(job.id);
         }
-        if deadline.is_some_and(|d| started.elapsed() + poll_interval > d) {
+        if deadline.is_some_and(|d| started.elapsed().saturating_add(poll_interval) > d) {
             return Err(WorkflowError::NoJobStarted { schedule_id, waited: started.elapsed() });
         }
         tokio::time::sleep(poll_interval).await;
