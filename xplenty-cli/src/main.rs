@@ -4,6 +4,8 @@
 //!
 //! Exit codes: see `rt::EXIT_CODES` (also in `--help` and the README).
 
+mod debug;
+mod profile;
 mod rt;
 
 mod generated {
@@ -19,14 +21,28 @@ use clap::ArgMatches;
 
 /// How much faster than real time the embedded fake of `--fake` runs: a cluster is
 /// available after about 0.2 s and a job runs for about half a second.
+#[cfg(feature = "fake")]
 const FAKE_CLOCK_SCALE: f64 = 50.0;
 
-/// The generated tree plus what the CLI adds by hand: `clusters wait`, `completions`.
+/// Where the settings come from, as `--help` says it.
+const PRECEDENCE: &str = "Credentials: each of account, key and base URL comes from its flag (--account, \
+                          --api-key, --base-url), else its environment variable (XPLENTY_ACCOUNT_ID, \
+                          XPLENTY_API_KEY, XPLENTY_BASE_URL), else the profile (--profile, else \
+                          $XPLENTY_PROFILE, else `default`) of the config file that `xplenty auth login` writes.";
+
+/// The generated tree plus what the CLI adds by hand: `clusters wait`, `jobs wait`,
+/// `schedules run --wait`, `account`, `auth`, `completions`.
 fn command() -> clap::Command {
     generated::command()
         .version(env!("CARGO_PKG_VERSION"))
-        .after_help(rt::EXIT_CODES)
+        .after_help(format!("{PRECEDENCE}\n\n{}", rt::EXIT_CODES))
         .mut_subcommand("clusters", |clusters| clusters.subcommand(rt::cluster_wait_command()))
+        .mut_subcommand("jobs", |jobs| jobs.subcommand(rt::job_wait_command()))
+        .mut_subcommand("schedules", |schedules| {
+            schedules.mut_subcommand("run", |run| run.args(rt::schedule_wait_args()))
+        })
+        .subcommand(clap::Command::new("account").about("Show the account the credentials are for"))
+        .subcommand(profile::command())
         .subcommand(
             clap::Command::new("completions").about("Print a shell completion script").arg(
                 clap::Arg::new("shell")
@@ -52,6 +68,15 @@ fn main() -> ExitCode {
         Ok(matches) => matches,
         Err(e) => return usage_error(&e),
     };
+    if matches.get_flag("debug") {
+        debug::init();
+    }
+    if let Some(("auth", m)) = matches.subcommand() {
+        return match profile::run(m) {
+            Ok(outcome) => ExitCode::from(outcome.code()),
+            Err(e) => fail(&e),
+        };
+    }
     if let Some(("completions", m)) = matches.subcommand() {
         let Some(shell) = m.get_one::<clap_complete::Shell>("shell").copied() else {
             return ExitCode::from(rt::EXIT_USAGE);
@@ -110,49 +135,50 @@ async fn run(matches: &ArgMatches) -> Result<rt::Outcome, rt::CliError> {
     let (pretty, progress) = rt::terminals();
     let format = match matches.get_one::<String>("output").map(String::as_str) {
         Some("table") => rt::Format::Table,
+        Some("jsonl") => rt::Format::Jsonl,
         _ => rt::Format::Json,
     };
     let fake = matches.get_flag("fake");
     let poll = if fake { Duration::from_millis(100) } else { Duration::from_secs(5) };
     // Only the commands that wait catch SIGINT and SIGTERM (to clean up); the others end
     // on them at once.
-    let waits = matches!(
-        matches.subcommand().and_then(|(resource, m)| Some((resource, m.subcommand()?.0))),
-        Some(("jobs", "run") | ("clusters", "wait"))
-    );
+    let command = matches.subcommand().and_then(|(resource, m)| Some((resource, m.subcommand()?)));
+    let schedule_wait = matches!(command, Some(("schedules", ("run", m))) if m.get_flag("wait"));
+    let waits = schedule_wait
+        || matches!(command.map(|(r, (a, _))| (r, a)), Some(("jobs", "run" | "wait") | ("clusters", "wait")));
     let signals = if waits { rt::Signals::catch()? } else { rt::Signals::none() };
     let ctx = rt::Ctx { format, pretty, progress, poll, signals };
     // Kept alive for the whole run when `--fake`.
     let (_fake, connect) = if fake {
-        let fake = xplenty_fake::FakeXplenty::builder()
-            .clock(xplenty_fake::Clock::scaled(FAKE_CLOCK_SCALE))
-            .start()
-            .await
-            .map_err(|e| rt::CliError::Input(format!("cannot start the fake: {e}")))?;
-        let client = fake.client();
-        (Some(fake), rt::Connect::Ready(client))
+        let (fake, connect) = start_fake().await?;
+        (Some(fake), connect)
     } else {
-        (None, settings(matches))
+        (None, rt::Connect::Settings(profile::settings(matches)))
     };
-    if let Some(("clusters", m)) = matches.subcommand()
-        && let Some(("wait", m)) = m.subcommand()
-    {
-        return rt::wait_cluster(&connect, m, &ctx).await;
+    match command {
+        Some(("clusters", ("wait", m))) => rt::wait_cluster(&connect, m, &ctx).await,
+        Some(("jobs", ("wait", m))) => rt::wait_job_by_id(&connect, m, &ctx).await,
+        Some(("schedules", ("run", m))) if schedule_wait => rt::run_schedule_and_wait(&connect, m, &ctx).await,
+        _ if matches!(matches.subcommand(), Some(("account", _))) => rt::current_account(&connect, &ctx).await,
+        _ => generated::dispatch(&connect, matches, &ctx).await,
     }
-    generated::dispatch(&connect, matches, &ctx).await
 }
 
-/// The credentials from the flags, else the environment; checked when a command has read
-/// its inputs.
-fn settings(matches: &ArgMatches) -> rt::Connect {
-    let setting = |flag: &str, var: &str| {
-        matches.get_one::<String>(flag).cloned().or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
-    };
-    rt::Connect::Settings {
-        account: setting("account", "XPLENTY_ACCOUNT_ID"),
-        key: setting("api-key", "XPLENTY_API_KEY"),
-        base_url: setting("base-url", "XPLENTY_BASE_URL"),
-    }
+/// The embedded fake of `--fake`, on a scaled clock, and a client of it.
+#[cfg(feature = "fake")]
+async fn start_fake() -> Result<(xplenty_fake::FakeXplenty, rt::Connect), rt::CliError> {
+    let fake = xplenty_fake::FakeXplenty::builder()
+        .clock(xplenty_fake::Clock::scaled(FAKE_CLOCK_SCALE))
+        .start()
+        .await
+        .map_err(|e| rt::CliError::Input(format!("cannot start the fake: {e}")))?;
+    let client = fake.client();
+    Ok((fake, rt::Connect::Ready(client)))
+}
+
+#[cfg(not(feature = "fake"))]
+async fn start_fake() -> Result<((), rt::Connect), rt::CliError> {
+    Err(rt::CliError::Usage("--fake: this xplenty was built without the `fake` feature".to_owned()))
 }
 
 #[cfg(test)]

@@ -139,25 +139,35 @@ impl From<std::io::Error> for CliError {
 pub enum Connect {
     /// `--fake`: a client of the embedded fake.
     Ready(xplenty_api::Client),
-    /// From the flags, else the environment.
-    Settings { account: Option<String>, key: Option<String>, base_url: Option<String> },
+    /// From the flags, else the environment, else the profile.
+    Settings(crate::profile::Settings),
 }
 
 impl Connect {
     pub fn client(&self) -> Result<xplenty_api::Client, CliError> {
-        let (account, key, base_url) = match self {
-            Connect::Ready(client) => return Ok(client.clone()),
-            Connect::Settings { account, key, base_url } => (account, key, base_url),
+        let settings = match self {
+            Connect::Ready(client) => {
+                crate::debug::client(client);
+                return Ok(client.clone());
+            }
+            Connect::Settings(settings) => settings,
         };
-        let missing = |flag: &str, var: &str| CliError::Credentials(format!("no {flag}: give --{flag} or set {var}"));
-        let account = account.clone().ok_or_else(|| missing("account", "XPLENTY_ACCOUNT_ID"))?;
-        let key = key.as_deref().ok_or_else(|| missing("api-key", "XPLENTY_API_KEY"))?;
-        let mut builder = xplenty_api::ClientBuilder::new(account, key)
-            .user_agent(concat!("xplenty-cli/", env!("CARGO_PKG_VERSION")));
-        if let Some(base_url) = base_url {
-            builder = builder.base_url(base_url.clone());
+        if let Some(problem) = &settings.problem {
+            return Err(CliError::Credentials(problem.clone()));
         }
-        Ok(builder.build()?)
+        let missing = |flag: &str, var: &str| {
+            CliError::Credentials(format!("no {flag}: give --{flag}, set {var} or run xplenty auth login"))
+        };
+        let account = settings.account.as_ref().ok_or_else(|| missing("account", "XPLENTY_ACCOUNT_ID"))?;
+        let key = settings.key.as_ref().ok_or_else(|| missing("api-key", "XPLENTY_API_KEY"))?;
+        let mut builder = xplenty_api::ClientBuilder::new(account.value.clone(), &key.value)
+            .user_agent(concat!("xplenty-cli/", env!("CARGO_PKG_VERSION")));
+        if let Some(base_url) = &settings.base_url {
+            builder = builder.base_url(base_url.value.clone());
+        }
+        let client = builder.build()?;
+        crate::debug::client(&client);
+        Ok(client)
     }
 }
 
@@ -190,6 +200,8 @@ pub struct Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,
+    /// One compact JSON value a line; a list's items each as they arrive.
+    Jsonl,
     Table,
 }
 
@@ -399,7 +411,8 @@ pub fn print<T: serde::Serialize + ?Sized>(ctx: &Ctx, schema: &str, value: &T) -
     Ok(Outcome::Ok)
 }
 
-/// Reads every page (up to `max` items) and prints them as one array.
+/// Reads every page (up to `max` items) and prints them as one array; with `-o jsonl`,
+/// each item on its own line as soon as its page arrived.
 pub async fn print_list<T: serde::Serialize>(
     ctx: &Ctx,
     schema: &str,
@@ -407,6 +420,15 @@ pub async fn print_list<T: serde::Serialize>(
     max: Option<u64>,
 ) -> Result<Outcome, CliError> {
     let mut stream = stream.take(max.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX)));
+    if ctx.format == Format::Jsonl {
+        while let Some(item) = stream.next().await {
+            let mut line =
+                serde_json::to_string(&item?).map_err(|e| CliError::Input(format!("cannot show the answer: {e}")))?;
+            line.push('\n');
+            out(line.as_bytes())?;
+        }
+        return Ok(Outcome::Ok);
+    }
     let mut items = Vec::new();
     while let Some(item) = stream.next().await {
         items.push(serde_json::to_value(item?).map_err(|e| CliError::Input(format!("cannot show the answer: {e}")))?);
@@ -445,8 +467,9 @@ fn first_columns(schema: &str) -> &'static [&'static str] {
 const TEXT_FIELDS: &[(&str, &str)] = &[("JobLog", "body")];
 
 fn emit(ctx: &Ctx, schema: &str, value: &Value) -> Result<(), CliError> {
-    if ctx.format == Format::Json {
-        let text = if ctx.pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+    if ctx.format != Format::Table {
+        let pretty = ctx.pretty && ctx.format == Format::Json;
+        let text = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
         let mut text = text.map_err(|e| CliError::Input(e.to_string()))?;
         text.push('\n');
         return out(text.as_bytes());
@@ -695,30 +718,38 @@ pub fn global_args() -> Vec<Arg> {
             .global(true)
             .help_heading("Global options")
             .value_name("ID")
-            .help("Account id (slug); default $XPLENTY_ACCOUNT_ID"),
+            .help("Account id (slug); default $XPLENTY_ACCOUNT_ID, else the profile's"),
         Arg::new("api-key")
             .long("api-key")
             .global(true)
             .help_heading("Global options")
             .value_name("KEY")
-            .help("API key; default $XPLENTY_API_KEY. Never printed"),
+            .help("API key; default $XPLENTY_API_KEY, else the profile's. Never printed"),
         Arg::new("base-url")
             .long("base-url")
             .global(true)
             .help_heading("Global options")
             .value_name("URL")
-            .help("API host; default $XPLENTY_BASE_URL, else https://api.xplenty.com"),
+            .help("API host; default $XPLENTY_BASE_URL, else the profile's, else https://api.xplenty.com"),
+        Arg::new("profile").long("profile").global(true).help_heading("Global options").value_name("NAME").help(
+            "Profile of the config file (see `xplenty auth`); default $XPLENTY_PROFILE, else `default`. Flags \
+                 win over the environment, which wins over the profile",
+        ),
+        Arg::new("debug").long("debug").global(true).help_heading("Global options").action(ArgAction::SetTrue).help(
+            "Print each call on stderr: method, path, status, attempts, time, rate limit left, retries; never the key",
+        ),
         Arg::new("output")
             .long("output")
             .short('o')
             .global(true)
             .help_heading("Global options")
             .value_name("FORMAT")
-            .value_parser(["json", "table"])
+            .value_parser(["json", "jsonl", "table"])
             .default_value("json")
             .help(
-                "json (pretty on a terminal), or table: columns from the answer's fields, a field per row for one \
-                 item, a log as text; exit 2 when the answer has no table form",
+                "json (pretty on a terminal); jsonl: one item a line, as each page arrives; or table: columns from \
+                 the answer's fields, a field per row for one item, a log as text; exit 2 when the answer has no \
+                 table form",
             ),
         Arg::new("fake")
             .long("fake")
@@ -1144,6 +1175,168 @@ async fn wait_cluster_until(
         }
         tokio::time::sleep(poll).await;
     }
+}
+
+/// A field a body must carry (from the spec's `required`), named when it is missing.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule<'a> {
+    /// The union member (the tag's value) it applies to; empty for every body.
+    pub when: &'a str,
+    pub field: &'a str,
+    /// The allowed values, when the field is an enum.
+    pub one_of: &'a [&'a str],
+}
+
+/// The rules of one body; `tag` is a union body's tag field (empty otherwise).
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub tag: &'a str,
+    pub rules: &'a [Rule<'a>],
+}
+
+/// Refuses a body that lacks a required field, naming it and its allowed values
+/// ("`type` is required: one of web, slack, ..."), before serde's wording would.
+pub fn check_body(body: &Value, rules: &Rules<'_>) -> Result<(), CliError> {
+    let Value::Object(object) = body else { return Ok(()) };
+    let tag = object.get(rules.tag).and_then(Value::as_str);
+    for rule in rules.rules {
+        if !rule.when.is_empty() && tag != Some(rule.when) {
+            continue;
+        }
+        let one_of =
+            if rule.one_of.is_empty() { String::new() } else { format!(": one of {}", rule.one_of.join(", ")) };
+        let member = if rule.when.is_empty() { String::new() } else { format!(" for {} {}", rules.tag, rule.when) };
+        match object.get(rule.field) {
+            None | Some(Value::Null) => {
+                return Err(CliError::Usage(format!(
+                    "`{}` is required{member}{one_of} (see --body-template)",
+                    rule.field
+                )));
+            }
+            // A union's tag chooses the shape: any other value is refused here.
+            Some(Value::String(value)) if rule.field == rules.tag && !rule.one_of.contains(&value.as_str()) => {
+                return Err(CliError::Usage(format!("`{}` is `{value}`, not{one_of}", rule.field)));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// `--body-template`: prints the starting body (the one for `--TAG` of a union body, when
+/// given) and ends the command; `None` without the flag.
+pub fn body_template(m: &ArgMatches, tag_flag: &str, templates: &[(&str, &str)]) -> Result<Option<Outcome>, CliError> {
+    if !m.get_flag("body-template") {
+        return Ok(None);
+    }
+    let tag = if tag_flag.is_empty() { None } else { m.get_one::<String>(tag_flag).map(String::as_str) };
+    let template =
+        templates.iter().find(|(t, _)| Some(*t) == tag).or_else(|| templates.first()).map_or("{}", |(_, text)| *text);
+    out(format!("{template}\n").as_bytes())?;
+    Ok(Some(Outcome::Ok))
+}
+
+/// `jobs wait ID`: as `jobs run --wait` for a job already running.
+pub fn job_wait_command() -> clap::Command {
+    clap::Command::new("wait")
+        .about("Wait for a job to end")
+        .long_about(
+            "Wait for a job to end.\n\nPolls the job until it ends and prints it as JSON. Exits 0 when it \
+             completed, 3 failed, 4 stopped, 5 when --timeout passed, 130/143 on SIGINT/SIGTERM (the job is \
+             left running).",
+        )
+        .arg(
+            Arg::new("job_id")
+                .value_name("JOB_ID")
+                .required(true)
+                .value_parser(parse_integer)
+                .help("The numeric id of the job"),
+        )
+        .args(wait_args("job"))
+}
+
+/// `schedules run ID --wait [--timeout S] [--poll S]`.
+pub fn schedule_wait_args() -> Vec<Arg> {
+    let mut args = vec![Arg::new("wait").long("wait").action(ArgAction::SetTrue).help(
+        "Wait for the job the run started to end; exit 0 when completed, 3 failed, 4 stopped, 5 when no job \
+         appeared or it did not end before --timeout",
+    )];
+    args.extend(wait_args("job"));
+    args
+}
+
+/// `xplenty jobs wait ID`.
+pub async fn wait_job_by_id(connect: &Connect, m: &ArgMatches, ctx: &Ctx) -> Result<Outcome, CliError> {
+    let id: u64 = required(m, "job_id", &Kind::Integer)?;
+    let client = connect.client()?;
+    let job = match unless_interrupted(ctx, client.get_job().job_id(id).send()).await {
+        Err(signal) => return Ok(Outcome::Interrupted(signal)),
+        Ok(job) => job?.into_inner(),
+    };
+    let outcome = wait_job(&client, m, ctx, job).await?;
+    if let Outcome::Interrupted(signal) = outcome {
+        note(format!("{}: interrupted; job {id} is left running (stop it with: {})", signal.name(), stop_hint(id)));
+    }
+    Ok(outcome)
+}
+
+/// Whether a job (as JSON) was created by this schedule.
+fn made_by_schedule(job: &Value, schedule: u64) -> bool {
+    job.pointer("/creator/type").and_then(Value::as_str) == Some("Schedule")
+        && job.pointer("/creator/id").and_then(Value::as_u64) == Some(schedule)
+}
+
+/// The jobs this schedule created so far (their ids).
+async fn schedule_jobs(client: &xplenty_api::Client, schedule: u64) -> Result<Vec<(u64, Job)>, CliError> {
+    let jobs: Vec<Job> = client.list_jobs().stream_all().try_collect().await?;
+    Ok(jobs
+        .into_iter()
+        .filter(|job| serde_json::to_value(job).is_ok_and(|v| made_by_schedule(&v, schedule)))
+        .map(|job| (job.id, job))
+        .collect())
+}
+
+/// `xplenty schedules run ID --wait`: runs the schedule, finds the job it started (a job
+/// created by the schedule that was not there before) and waits for it as `jobs wait`.
+pub async fn run_schedule_and_wait(connect: &Connect, m: &ArgMatches, ctx: &Ctx) -> Result<Outcome, CliError> {
+    let id: u64 = required(m, "schedule-id", &Kind::Integer)?;
+    let client = connect.client()?;
+    let started = tokio::time::Instant::now();
+    let before: Vec<u64> = schedule_jobs(&client, id).await?.into_iter().map(|(job, _)| job).collect();
+    client.run_schedule().schedule_id(id).send().await?;
+    let limit = deadline(m).unwrap_or(Duration::MAX);
+    let poll = poll(m, ctx);
+    let job = loop {
+        let found = unless_interrupted(ctx, schedule_jobs(&client, id)).await;
+        let jobs = match found {
+            Err(signal) => return Ok(Outcome::Interrupted(signal)),
+            Ok(jobs) => jobs?,
+        };
+        if let Some((_, job)) = jobs.into_iter().filter(|(job, _)| !before.contains(job)).max_by_key(|(job, _)| *job) {
+            break job;
+        }
+        if started.elapsed().saturating_add(poll) > limit {
+            note(format!("error: schedule {id}: deadline passed: no job of this run appeared"));
+            return Ok(Outcome::DeadlinePassed);
+        }
+        if let Err(signal) = unless_interrupted(ctx, tokio::time::sleep(poll)).await {
+            return Ok(Outcome::Interrupted(signal));
+        }
+    };
+    note(format!("schedule {id} started job {} (stop it with: {})", job.id, stop_hint(job.id)));
+    let job_id = job.id;
+    let outcome = wait_job(&client, m, ctx, job).await?;
+    if let Outcome::Interrupted(signal) = outcome {
+        note(format!("{}: interrupted; job {job_id} is left running", signal.name()));
+    }
+    Ok(outcome)
+}
+
+/// `xplenty account`: the account of the credentials in use.
+pub async fn current_account(connect: &Connect, ctx: &Ctx) -> Result<Outcome, CliError> {
+    let client = connect.client()?;
+    let account = client.get_account().account_id(client.account_id().to_owned()).send().await?;
+    print(ctx, "Account", &*account)
 }
 
 /// Whether stdout and stderr are terminals.

@@ -15,7 +15,9 @@ async fn xplenty(fake: &FakeXplenty, key: &str, args: &[&str]) -> Output {
         .args(["--base-url", fake.base_url(), "--account", "acme-analytics", "--api-key", key])
         .env_remove("XPLENTY_ACCOUNT_ID")
         .env_remove("XPLENTY_API_KEY")
-        .env_remove("XPLENTY_BASE_URL");
+        .env_remove("XPLENTY_BASE_URL")
+        .env_remove("XPLENTY_PROFILE")
+        .env("XDG_CONFIG_HOME", no_config());
     tokio::task::spawn_blocking(move || command.output().expect("the binary runs")).await.unwrap()
 }
 
@@ -101,8 +103,15 @@ fn without_credentials(fake: &FakeXplenty, args: &[&str]) -> Output {
         .env_remove("XPLENTY_ACCOUNT_ID")
         .env_remove("XPLENTY_API_KEY")
         .env_remove("XPLENTY_BASE_URL")
+        .env_remove("XPLENTY_PROFILE")
+        .env("XDG_CONFIG_HOME", no_config())
         .output()
         .expect("the binary runs")
+}
+
+/// A config directory with no profile in it: the tests never read the user's own.
+fn no_config() -> std::path::PathBuf {
+    std::env::temp_dir().join("xplenty-cli-tests-no-config")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +122,7 @@ async fn usage_errors_exit_2_on_one_line_before_any_credential_is_needed() {
         (&["clusters", "get", "abc"], "`abc` is not an integer"),
         (&["jobs", "stop", "12x"], "`12x` is not an integer"),
         (&["clusters", "wait", "abc"], "`abc` is not an integer"),
-        (&["jobs", "run", "--cluster", "812"], "missing field `package_id`"),
+        (&["jobs", "run", "--cluster", "812"], "`package_id` is required"),
         (&["jobs", "run", "--package", "2041", "--cluster", "soon"], "neither a cluster id nor `auto`"),
         (&["jobs", "run", "--package", "2041", "--cluster", "812", "--poll", "x"], "not a number of seconds"),
         (&["clusters", "create", "--terminate-on-idle", "maybe"], "not true or false"),
@@ -135,7 +144,10 @@ async fn usage_errors_exit_2_on_one_line_before_any_credential_is_needed() {
     // The same commands, well formed, need the credentials: exit 7.
     let output = tokio::task::block_in_place(|| without_credentials(&fake, &["clusters", "get", "812"]));
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
-    assert_eq!(stderr(&output), "error: no account: give --account or set XPLENTY_ACCOUNT_ID\n");
+    assert_eq!(
+        stderr(&output),
+        "error: no account: give --account, set XPLENTY_ACCOUNT_ID or run xplenty auth login\n"
+    );
 }
 
 #[test]
@@ -289,7 +301,10 @@ fn prints_completions_and_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(7));
-    assert_eq!(stderr(&output), "error: no account: give --account or set XPLENTY_ACCOUNT_ID\n");
+    assert_eq!(
+        stderr(&output),
+        "error: no account: give --account, set XPLENTY_ACCOUNT_ID or run xplenty auth login\n"
+    );
 }
 
 /// A running `xplenty` whose stderr lines arrive on a channel, to act on what it says.
@@ -310,6 +325,7 @@ impl Running {
             .env_remove("XPLENTY_ACCOUNT_ID")
             .env_remove("XPLENTY_API_KEY")
             .env_remove("XPLENTY_BASE_URL")
+            .env("XDG_CONFIG_HOME", no_config())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -560,4 +576,195 @@ async fn output_to_a_closed_pipe_ends_quietly() {
     assert!(first.contains("xplenty"), "{first}");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(output.stderr.is_empty(), "{}", stderr(&output));
+}
+
+/// `xplenty ARGS` with only what `env` sets (a config dir of its own), stdin from `input`.
+fn bare(config: &std::path::Path, env: &[(&str, &str)], args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_xplenty"));
+    command
+        .args(args)
+        .env_remove("XPLENTY_ACCOUNT_ID")
+        .env_remove("XPLENTY_API_KEY")
+        .env_remove("XPLENTY_BASE_URL")
+        .env_remove("XPLENTY_PROFILE")
+        .env("XDG_CONFIG_HOME", config)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the binary runs");
+    child.stdin.take().expect("piped").write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_writes_an_owner_only_profile_that_the_next_command_reads() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let fake = FakeXplenty::start().await.unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let url = fake.base_url().to_owned();
+    let login = ["auth", "login", "--account", "acme-analytics", "--base-url", &url, "--with-key-stdin"];
+    let output = tokio::task::block_in_place(|| bare(config.path(), &[], &login, "fake-api-key\n"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let file = config.path().join("xplenty/config.toml");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("[profiles.default]") && text.contains("account = \"acme-analytics\""), "{text}");
+
+    // The next command reads it: no flag, no environment.
+    let output = tokio::task::block_in_place(|| bare(config.path(), &[], &["clusters", "get", "812"], ""));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let cluster: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(cluster["id"], 812);
+
+    // Status names the account and the key's source, never the key.
+    let output = tokio::task::block_in_place(|| bare(config.path(), &[], &["auth", "status"], ""));
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{said}{}", stderr(&output));
+    assert!(said.contains("account: acme-analytics (from profile default in "), "{said}");
+    assert!(said.contains("key: from profile default in "), "{said}");
+    assert!(!said.contains("fake-api-key") && !stderr(&output).contains("fake-api-key"), "{said}");
+
+    // Flags, then the environment, then the profile.
+    let env = [("XPLENTY_API_KEY", "env-key")];
+    let output = tokio::task::block_in_place(|| bare(config.path(), &env, &["auth", "status"], ""));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("key: from $XPLENTY_API_KEY"));
+    let output =
+        tokio::task::block_in_place(|| bare(config.path(), &env, &["auth", "status", "--api-key", "flag-key"], ""));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("key: from --api-key"));
+    // The environment's key wins over the profile's: the fake refuses it (exit 7).
+    let output = tokio::task::block_in_place(|| bare(config.path(), &env, &["clusters", "get", "812"], ""));
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    // A profile named but absent is a credentials error; XPLENTY_PROFILE names one too.
+    let output = tokio::task::block_in_place(|| {
+        bare(config.path(), &[("XPLENTY_PROFILE", "other")], &["clusters", "get", "812"], "")
+    });
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no profile other in "), "{}", stderr(&output));
+
+    let output = tokio::task::block_in_place(|| bare(config.path(), &[], &["auth", "logout"], ""));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = tokio::task::block_in_place(|| bare(config.path(), &[], &["clusters", "get", "812"], ""));
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debug_shows_each_call_and_never_the_key() {
+    let fake = FakeXplenty::start().await.unwrap();
+    fake.inject("get_cluster", Fault::Status(503, "busy".to_owned()), 1);
+    let output = xplenty(&fake, "fake-api-key", &["clusters", "get", "812", "--debug"]).await;
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(said.contains("debug: get_cluster: attempt 1 failed"), "{said}");
+    assert!(said.contains("retrying in"), "{said}");
+    let line = said.lines().find(|l| l.contains("-> 200")).unwrap_or_else(|| panic!("{said}"));
+    assert!(line.starts_with("debug: get_cluster GET /clusters/{cluster_id} -> 200, attempt 2, "), "{line}");
+    assert!(line.contains(" left"), "rate limit: {line}");
+    assert!(!said.contains("fake-api-key") && !said.to_lowercase().contains("authorization"), "{said}");
+    assert!(!said.contains("ZmFrZS1hcGkta2V5"), "the key in Basic form: {said}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_wait_and_schedules_run_wait_exit_as_jobs_run_wait() {
+    let fake = FakeXplenty::builder().clock(Clock::scaled(50.0)).start().await.unwrap();
+    let job = ok(&fake, &["jobs", "run", "--package", "2041", "--cluster", "812"]).await;
+    let id = job["id"].to_string();
+    let output = xplenty(&fake, "fake-api-key", &["jobs", "wait", &id, "--poll", "0.1"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let waited: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(waited["status"], "completed");
+
+    fake.fail_jobs(true);
+    let job = ok(&fake, &["jobs", "run", "--package", "2041", "--cluster", "812"]).await;
+    let output = xplenty(&fake, "fake-api-key", &["jobs", "wait", &job["id"].to_string(), "--poll", "0.1"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let output = xplenty(&fake, "fake-api-key", &["jobs", "wait", "999999"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    // The fake's run_schedule starts no job: the wait ends at its deadline (exit 5).
+    let output =
+        xplenty(&fake, "fake-api-key", &["schedules", "run", "55", "--wait", "--timeout", "1", "--poll", "0.2"]).await;
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no job of this run appeared"), "{}", stderr(&output));
+
+    let account = ok(&fake, &["account"]).await;
+    assert_eq!(account["account_id"], "acme-analytics");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_actions_no_longer_shadow_help() {
+    let fake = FakeXplenty::start().await.unwrap();
+    let output = tokio::task::block_in_place(|| bare(&no_config(), &[], &["clusters", "help", "list"], ""));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("List clusters"));
+    ok(&fake, &["clusters", "api-help"]).await;
+    let output = xplenty(&fake, "fake-api-key", &["clusters", "create", "--help"]).await;
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(!help.contains("wait_for_") && help.contains("xplenty clusters wait"), "{help}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn templates_are_accepted_as_they_are_and_refusals_name_the_field() {
+    let fake = FakeXplenty::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (command, extra) in [
+        (&["hooks", "create"][..], &["--type", "web"][..]),
+        (&["hooks", "create"][..], &["--type", "email"][..]),
+        (&["clusters", "create"][..], &[][..]),
+        (&["jobs", "run"][..], &[][..]),
+    ] {
+        let args: Vec<&str> = command.iter().chain(extra).copied().chain(["--body-template"]).collect();
+        let output = xplenty(&fake, "fake-api-key", &args).await;
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        let template: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let file = dir.path().join("body.json");
+        std::fs::write(&file, template.to_string()).unwrap();
+        let body = format!("@{}", file.display());
+        let made = ok(&fake, &command.iter().copied().chain(["--body", &body]).collect::<Vec<_>>()).await;
+        assert!(made["id"].is_number(), "{args:?}: {made}");
+    }
+    let calls = fake.calls();
+    let output = xplenty(&fake, "fake-api-key", &["hooks", "create", "--body", r#"{"name": "x"}"#]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`type` is required: one of web, slack, hipchat, email, pagerduty"),
+        "{}",
+        stderr(&output)
+    );
+    let output = xplenty(&fake, "fake-api-key", &["hooks", "create", "--type", "slack"]).await;
+    assert!(stderr(&output).contains("is required for type slack"), "{}", stderr(&output));
+    assert_eq!(fake.calls(), calls, "refused before any call");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jsonl_prints_lines_before_the_last_page_and_stops_at_the_limit() {
+    let fake = FakeXplenty::start().await.unwrap();
+    let client = fake.client();
+    for _ in 0..25 {
+        client.create_cluster().body(xplenty_api::types::ClusterCreate::builder().nodes(2)).send().await.unwrap();
+    }
+    // The first page at once, the second after a long while.
+    fake.inject("list_clusters", Fault::Delay(Duration::ZERO), 1);
+    fake.inject("list_clusters", Fault::Delay(Duration::from_secs(3)), 1);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xplenty"))
+        .args(["clusters", "list", "-o", "jsonl"])
+        .args(["--base-url", fake.base_url(), "--account", "acme-analytics", "--api-key", "fake-api-key"])
+        .env("XDG_CONFIG_HOME", no_config())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::task::block_in_place(|| lines.next()).unwrap().unwrap();
+    let pages = answered(&fake, "list_clusters").len();
+    assert_eq!(pages, 1, "the first line came before the second page was answered");
+    assert!(serde_json::from_str::<Value>(&first).unwrap()["id"].is_number());
+    let rest: Vec<String> = tokio::task::block_in_place(|| lines.map_while(Result::ok).collect());
+    assert_eq!(rest.len() + 1, 26, "every cluster, one a line");
+    assert!(tokio::task::block_in_place(|| child.wait()).unwrap().success());
+
+    let output = xplenty(&fake, "fake-api-key", &["clusters", "list", "-o", "jsonl", "--limit", "3"]).await;
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
 }

@@ -42,16 +42,30 @@ pub const ACTION_OVERRIDES: &[(&str, &str)] = &[
     ("delete_public_key", "delete-key"),
     ("get_public_keys_help", "keys-help"),
     ("validate_package_sync", "validate-now"),
+    // The API's help operations: `help` stays clap's (`xplenty clusters help list`).
+    ("get_clusters_help", "api-help"),
+    ("get_members_help", "api-help"),
+    ("get_accounts_help", "api-help"),
+    ("get_user_help", "api-help"),
+    ("get_packages_help", "api-help"),
+    ("get_schedules_help", "api-help"),
+    ("get_connections_help", "api-help"),
+    ("get_hooks_help", "api-help"),
 ];
 
+/// Names of library functions the spec's descriptions mention, as the commands that do
+/// the same: help speaks of commands, not of the client's methods.
+const HELP_WORDS: &[(&str, &str)] =
+    &[("wait_for_cluster", "xplenty clusters wait"), ("wait_for_job", "xplenty jobs wait")];
+
 /// Commands the CLI adds by hand next to the generated ones; no operation may take them.
-pub const RESERVED: &[(&str, &str)] = &[("clusters", "wait")];
+pub const RESERVED: &[(&str, &str)] = &[("clusters", "wait"), ("jobs", "wait")];
 
 /// Resources the CLI adds by hand.
-pub const RESERVED_RESOURCES: &[&str] = &["completions"];
+pub const RESERVED_RESOURCES: &[&str] = &["completions", "auth", "account"];
 
 /// Flags every command has (see `crate::rt::global_args` of the CLI).
-pub const GLOBAL_FLAGS: &[&str] = &["account", "api-key", "base-url", "output", "fake", "help"];
+pub const GLOBAL_FLAGS: &[&str] = &["account", "api-key", "base-url", "profile", "output", "debug", "fake", "help"];
 
 /// Flags that `jobs run` adds for `--wait` (see `crate::rt::job_wait_args`).
 const JOB_WAIT_FLAGS: &[&str] = &["wait", "timeout", "poll", "nodes", "keep-cluster", "detach"];
@@ -376,12 +390,18 @@ fn public_paths(mut ty: syn::Type) -> syn::Type {
     ty
 }
 
-fn arg_tokens(input: &Input, positional: bool) -> TokenStream {
+/// A flag or positional; `templated`: the command has `--body-template`, which needs no
+/// other input.
+fn arg_tokens(input: &Input, positional: bool, templated: bool) -> TokenStream {
     let id = &input.flag;
     let mut arg = quote!(::clap::Arg::new(#id));
     if positional {
         let value_name = input.name.to_uppercase();
-        arg = quote!(#arg.value_name(#value_name).required(true));
+        arg = if templated {
+            quote!(#arg.value_name(#value_name).required_unless_present("body-template"))
+        } else {
+            quote!(#arg.value_name(#value_name).required(true))
+        };
     } else {
         let value_name = input.kind.value_name();
         arg = quote!(#arg.long(#id).value_name(#value_name));
@@ -390,9 +410,11 @@ fn arg_tokens(input: &Input, positional: bool) -> TokenStream {
         }
     }
     if let Some(help) = &input.help {
+        let help = speak_commands(help);
         arg = quote!(#arg.help(#help));
     }
     if let Some(long) = input.long_help.as_ref().filter(|l| Some(*l) != input.help.as_ref()) {
+        let long = speak_commands(long);
         arg = quote!(#arg.long_help(#long));
     }
     if input.kind.many() {
@@ -455,7 +477,7 @@ fn operation_code(
     for (i, input) in parameters.path.iter().enumerate() {
         // Its id is taken too: a body field of the same name becomes `--field-<name>`.
         take(&input.flag)?;
-        args.push(arg_tokens(input, true));
+        args.push(arg_tokens(input, true, body.is_some()));
         let (setter, ty) = setter(&input.name)?;
         let (id, kind) = (&input.flag, input.kind.tokens());
         let local = format_ident!("path_{i}");
@@ -472,13 +494,17 @@ fn operation_code(
             continue;
         }
         take(&input.flag)?;
-        args.push(arg_tokens(input, false));
+        args.push(arg_tokens(input, false, body.is_some()));
         let (setter, ty) = setter(&input.name)?;
         let (id, kind) = (&input.flag, input.kind.tokens());
         if input.required
             && let Some(a) = args.last_mut()
         {
-            *a = quote!(#a.required(true));
+            *a = if body.is_some() {
+                quote!(#a.required_unless_present("body-template"))
+            } else {
+                quote!(#a.required(true))
+            };
         }
         let local = format_ident!("query_{i}");
         parse.push(quote! {
@@ -491,12 +517,29 @@ fn operation_code(
         });
     }
     let run_job = operation.id == "run_job";
+    // `--body-template` answers before any other input is read.
+    let mut template_check = None;
     if let Some((schema, body_fields)) = &body {
         let body_type = format_ident!("{schema}");
         let mut field_tokens = Vec::new();
+        let shape = body_shape(raw, schema);
         // Flags first, so an alias never shadows a flag; an alias already taken is dropped.
         // A field whose flag is taken (a `body` field, say) is `--field-<name>`.
         let mut body_fields = body_fields.clone();
+        if let Some((tag, members)) = &shape.union
+            && !body_fields.iter().any(|f| &f.name == tag)
+        {
+            // A union body's tag is a flag: it chooses the template and the fields checked.
+            body_fields.push(Input {
+                name: tag.clone(),
+                flag: tag.to_kebab_case(),
+                aliases: Vec::new(),
+                kind: Kind::String(members.clone()),
+                required: true,
+                help: Some(format!("The body's `{tag}`: one of {}", members.join(", "))),
+                long_help: None,
+            });
+        }
         for input in &mut body_fields {
             if take(&input.flag).is_err() {
                 input.flag = format!("field-{}", input.flag);
@@ -507,7 +550,7 @@ fn operation_code(
             let mut input = input.clone();
             input.aliases.retain(|alias| take(alias).is_ok());
             let input = &input;
-            let mut arg = arg_tokens(input, false);
+            let mut arg = arg_tokens(input, false, true);
             if run_job && input.name == "cluster_id" {
                 // `--cluster auto` as well as an id (`rt::run_job`).
                 arg = quote!(#arg.value_parser(crate::rt::parse_cluster));
@@ -522,19 +565,40 @@ fn operation_code(
                 .value_name("@FILE|-|JSON")
                 .help("The whole body as JSON: inline, @file.json, or - for standard input; flags override its fields")
         });
+        args.push(quote! {
+            ::clap::Arg::new("body-template")
+                .long("body-template")
+                .action(::clap::ArgAction::SetTrue)
+                .help("Print a starting body built from the spec's example (per --type for a union) and exit; edit it and pass it with --body @FILE")
+        });
+        take("body-template")?;
+        let templates = shape.templates.iter().map(|(tag, json)| quote!((#tag, #json)));
+        let tag_flag = shape.union.as_ref().map(|(tag, _)| tag.to_kebab_case()).unwrap_or_default();
+        template_check = Some(quote! {
+            if let Some(outcome) = crate::rt::body_template(m, #tag_flag, &[#(#templates),*])? {
+                return Ok(outcome);
+            }
+        });
+        let tag_name = shape.union.as_ref().map(|(tag, _)| tag.clone()).unwrap_or_default();
+        let rules = shape
+            .rules
+            .iter()
+            .filter(|rule| !(run_job && rule.field == "cluster_id"))
+            .map(|Rule { when, field, one_of }| quote!(crate::rt::Rule { when: #when, field: #field, one_of: &[#(#one_of),*] }));
+        let rules = quote!(crate::rt::Rules { tag: #tag_name, rules: &[#(#rules),*] });
         if run_job {
             // `jobs run --cluster auto` chooses the cluster later (`rt::run_job`); the rest
             // of the body is checked now.
             parse.push(quote! {
                 let body = crate::rt::body(m, &[#(#field_tokens),*])?;
+                crate::rt::check_body(&body, &#rules)?;
                 crate::rt::check_run_body::<::xplenty_api::types::#body_type>(m, &body)?;
             });
         } else {
             parse.push(quote! {
-                let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(
-                    crate::rt::body(m, &[#(#field_tokens),*])?,
-                    "the body",
-                )?;
+                let body = crate::rt::body(m, &[#(#field_tokens),*])?;
+                crate::rt::check_body(&body, &#rules)?;
+                let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body")?;
             });
             build.push(quote! {
                 call = call.body(body);
@@ -605,6 +669,9 @@ fn operation_code(
             },
         }
     };
+    if let Some(check) = template_check {
+        parse.insert(0, check);
+    }
     let uses_m = !parse.is_empty() || run_job;
     let m = if uses_m { quote!(m) } else { quote!(_m) };
     let call_mut = if build.is_empty() { quote!(call) } else { quote!(mut call) };
@@ -612,7 +679,7 @@ fn operation_code(
     let description = raw_operation(raw, operation).and_then(|(_, op)| op.get("description")).and_then(Value::as_str);
     let mut command = quote!(::clap::Command::new(#action).about(#summary));
     if let Some(long) = long_help(description) {
-        let long = format!("{summary}.\n\n{long}\n\nCalls `{id}` ({} {}).", operation.method, operation.path);
+        let long = speak_commands(&format!("{summary}.\n\n{long}\n\nSends {} {}.", operation.method, operation.path));
         command = quote!(#command.long_about(#long));
     }
     let args_tokens = args.iter().map(|a| quote!(.arg(#a)));
@@ -661,6 +728,12 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
     let mut problems = Vec::new();
     for operation in operations {
         let action = action_name(&operation.tag, &operation.id);
+        if action == "help" {
+            problems.push(format!(
+                "{}: `{} help` would shadow clap's help; add an override to ACTION_OVERRIDES",
+                operation.id, operation.tag
+            ));
+        }
         if action.is_empty() || !action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             problems.push(format!("{}: derived action `{action}` is not a kebab-case word", operation.id));
         }
@@ -717,8 +790,6 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
                     .about(#about)
                     .subcommand_required(true)
                     .arg_required_else_help(true)
-                    // `help` may be an action (`clusters help`); `--help` stays.
-                    .disable_help_subcommand(true)
                     #(.subcommand(#subcommands))*
             }
             #[doc = #dispatch_doc]
@@ -782,6 +853,102 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
         render(quote!(#(#all_items)*))?
     );
     Ok(GeneratedCli { code, commands, pieces })
+}
+
+/// Help text with the library's function names said as the commands that do the same.
+fn speak_commands(text: &str) -> String {
+    HELP_WORDS.iter().fold(text.to_owned(), |text, (function, command)| {
+        text.replace(&format!("`{function}`"), &format!("`{command}`"))
+    })
+}
+
+/// A field a body must carry, as the refusal names it: "`type` is required: one of ...".
+struct Rule {
+    /// The union member (its tag value) it applies to; empty for every body.
+    when: String,
+    field: String,
+    /// The allowed values, when the field is an enum.
+    one_of: Vec<String>,
+}
+
+/// What the spec says of a body beyond its Rust type: templates, a union's tag, rules.
+struct BodyShape {
+    /// Union members' tag values (sorted as the mapping lists them) and the tag property.
+    union: Option<(String, Vec<String>)>,
+    /// (tag value or "", template JSON), the untagged one first.
+    templates: Vec<(String, String)>,
+    rules: Vec<Rule>,
+}
+
+fn body_shape(raw: &Value, schema_name: &str) -> BodyShape {
+    let pointer = format!("/components/schemas/{schema_name}");
+    let schema = raw.pointer(&pointer).map(|s| resolve(raw, s)).unwrap_or(&Value::Null);
+    let mut shape =
+        BodyShape { union: None, templates: vec![(String::new(), template(raw, schema))], rules: Vec::new() };
+    let tag = schema.pointer("/discriminator/propertyName").and_then(Value::as_str);
+    let mapping = schema.pointer("/discriminator/mapping").and_then(Value::as_object);
+    if let (Some(tag), Some(mapping)) = (tag, mapping) {
+        // In the order `oneOf` lists them (the mapping's keys may come sorted).
+        let refs: Vec<&str> = schema
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("$ref")?.as_str())
+            .collect();
+        let mut mapping: Vec<(&String, &Value)> = mapping.iter().collect();
+        mapping.sort_by_key(|(_, r)| refs.iter().position(|x| Some(*x) == r.as_str()).unwrap_or(usize::MAX));
+        let members: Vec<String> = mapping.iter().map(|(k, _)| (*k).clone()).collect();
+        shape.rules.push(Rule { when: String::new(), field: tag.to_owned(), one_of: members.clone() });
+        for (value, reference) in mapping {
+            let member = reference.as_str().and_then(|r| r.strip_prefix('#')).and_then(|r| raw.pointer(r));
+            let Some(member) = member.map(|m| resolve(raw, m)) else { continue };
+            let mut text = template(raw, member);
+            if let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) {
+                object.insert(tag.to_owned(), Value::String(value.clone()));
+                text = serde_json::to_string_pretty(&Value::Object(object)).unwrap_or(text);
+            }
+            shape.templates.push((value.clone(), text));
+            shape.rules.extend(required_rules(raw, member, value).into_iter().filter(|r| r.field != tag));
+        }
+        shape.union = Some((tag.to_owned(), members));
+    } else {
+        shape.rules = required_rules(raw, schema, "");
+    }
+    shape
+}
+
+/// The required fields of an object schema, with their allowed values.
+fn required_rules(raw: &Value, schema: &Value, when: &str) -> Vec<Rule> {
+    let required = schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+    required
+        .map(|field| {
+            let one_of = match schema.pointer(&format!("/properties/{field}")).map(|p| kind_of(raw, p)) {
+                Some(Kind::String(values)) => values,
+                _ => Vec::new(),
+            };
+            Rule { when: when.to_owned(), field: field.to_owned(), one_of }
+        })
+        .collect()
+}
+
+/// A starting body: the schema's example (checked against the schema by the spec
+/// rules), else its properties' examples, as pretty JSON.
+fn template(raw: &Value, schema: &Value) -> String {
+    let value = schema.get("example").cloned().unwrap_or_else(|| {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let object = properties
+            .into_iter()
+            .flatten()
+            .filter(|(_, p)| resolve(raw, p).get("readOnly").and_then(Value::as_bool) != Some(true))
+            .filter_map(|(name, p)| {
+                let p = resolve(raw, p);
+                Some((name.clone(), p.get("example").or_else(|| p.get("default"))?.clone()))
+            })
+            .collect();
+        Value::Object(object)
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{}".to_owned())
 }
 
 fn render(tokens: TokenStream) -> Result<String, GenError> {
