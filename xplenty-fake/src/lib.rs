@@ -13,8 +13,17 @@
 //! - Every operation of the spec is routed by the client's own operation table and
 //!   answers in the documented shape: collections (clusters, jobs, packages, schedules,
 //!   hooks, connections, members, keys, deliveries, accounts, invoices) start with the
-//!   spec's examples and can be created, read, updated, listed (paged, with `Link`
-//!   headers) and deleted; other calls answer their documented example.
+//!   spec's examples ([`Seed::Examples`], or nothing with [`Seed::Empty`]) and can be
+//!   created, read, updated, listed and deleted; other calls answer their documented
+//!   example.
+//! - What it does is what the docs say the service does: a new item takes the documented
+//!   defaults for what the request leaves out (a cluster does not terminate when idle
+//!   unless asked), never the spec's example values, and read-only fields sent in a
+//!   request (ids, counts, status, timestamps) are ignored; finished jobs cannot be
+//!   stopped and terminated clusters run no jobs (422); clone stores a new item;
+//!   `run_schedule` starts jobs whose creator is the schedule; lists honour `sort`,
+//!   `direction`, `since`, `status`, `type` and `q` (paged, with `Link` headers); a
+//!   job's log and outputs are its own.
 //! - Clusters move pending, creating, available, idle, pending_terminate, terminating,
 //!   terminated; jobs idle, pending, queued, running (progress rising to 1), completed
 //!   or failed, and pending_stoppage, stopped when stopped. The [`Clock`] drives them
