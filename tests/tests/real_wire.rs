@@ -97,8 +97,8 @@ async fn hooks_are_typed_by_their_type_and_events_may_be_objects() {
     let types::Hook::Slack(slack) = &hooks[0] else { panic!("a slack hook without team and channel: {:?}", hooks[0]) };
     assert_eq!(slack.active, Some(true));
     assert_eq!(slack.settings.as_ref().unwrap().url, "https://hooks.slack.example/x");
-    assert!(matches!(&slack.events[0], types::HookEventEntry::Variant0(types::HookEvent::JobFailed)));
-    let types::HookEventEntry::Variant1(status) = &slack.events[1] else { panic!("an event object") };
+    assert!(matches!(&slack.events[0], types::HookEventEntry::HookEvent(types::HookEvent::JobFailed)));
+    let types::HookEventEntry::HookEventStatus(status) = &slack.events[1] else { panic!("an event object") };
     assert_eq!((status.id, status.name.clone()), (Some(2), Some(types::HookEvent::ClusterError)));
 
     let types::Hook::Web(web) = &hooks[1] else { panic!("a web hook") };

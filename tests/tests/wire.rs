@@ -42,7 +42,7 @@ async fn a_post_sends_its_body_as_json_and_decodes_the_created_resource() {
 
     assert_eq!(created.status(), 201);
     assert_eq!(created.id, 813);
-    assert_eq!(created.status, Some(types::ClusterStatus::Pending));
+    assert_eq!(created.status, types::ClusterStatus::Pending);
     let request = server.single_request();
     assert_eq!((request.method.as_str(), request.path()), ("POST", "/acme-analytics/api/clusters"));
     assert_eq!(request.header("content-type"), Some("application/json"));
@@ -166,7 +166,7 @@ async fn an_unknown_status_value_decodes_as_unknown() {
     let server = TestServer::start().await;
     server.push(Reply::json(200, json!({"id": 7, "status": "hibernating", "zone": "mars-1a"})));
     let cluster = client(&server).get_cluster().cluster_id(7_u64).send().await.unwrap();
-    assert_eq!(cluster.status, Some(types::ClusterStatus::Unknown("hibernating".to_owned())));
+    assert_eq!(cluster.status, types::ClusterStatus::Unknown("hibernating".to_owned()));
 }
 
 #[tokio::test]
