@@ -2,6 +2,7 @@
 //! name a pass uses is checked against what progenitor generated, so a mismatch fails
 //! generation with a message instead of failing the build later.
 
+pub(crate) mod answer_structs;
 pub(crate) mod body_setters;
 pub(crate) mod constructors;
 pub(crate) mod exchange;
@@ -33,6 +34,7 @@ pub(crate) fn apply(file: &mut syn::File, model: &Model, type_names: &mut BTreeS
     let types = module_mut(file, "types")?;
     let request_unions = struct_builders::apply(types, &operation_builders, &model.unions)?;
     body_setters::apply(types);
+    answer_structs::apply(types);
     untagged_names::apply(types)?;
     let mut new_types: Vec<syn::Item> = model.open_enums.iter().flat_map(open_enums::items).collect();
     for union in &model.unions {
