@@ -34,9 +34,9 @@ async fn a_job_wait_ends_on_each_terminal_state() {
 async fn a_cluster_wait_ends_on_available_error_and_terminated() {
     for terminal in ["available", "error", "terminated"] {
         let server = TestServer::start().await;
-        server.push(Reply::json(200, json!({"id": 5, "status": "pending"})));
-        server.push(Reply::json(200, json!({"id": 5, "status": "creating"})));
-        server.always(Reply::json(200, json!({"id": 5, "status": terminal})));
+        server.push(Reply::json(200, json!({"id": 5, "name": "etl", "status": "pending"})));
+        server.push(Reply::json(200, json!({"id": 5, "name": "etl", "status": "creating"})));
+        server.always(Reply::json(200, json!({"id": 5, "name": "etl", "status": terminal})));
         let done =
             client(&server).wait_for_cluster(5).poll_interval(Duration::from_millis(5)).until_done().await.unwrap();
         assert_eq!(done.status.as_str(), terminal);

@@ -192,7 +192,7 @@ async fn a_schedule_run_is_waited_for_through_the_job_it_started() {
     let job = |id: u64, status: &str| json!({"id": id, "status": status, "creator": {"type": "Schedule", "id": 55}, "progress": 1.0});
     // Before the run: an older job of the schedule.
     server.push(Reply::json(200, json!([job(3, "completed")])));
-    server.push(Reply::json(200, json!({"id": 55, "name": "Nightly load"})));
+    server.push(Reply::json(200, json!({"id": 55, "name": "Nightly load", "status": "enabled"})));
     // After: the new job shows on the second look.
     server.push(Reply::json(200, json!([job(3, "completed")])));
     server.push(Reply::json(200, json!([job(4, "queued"), job(3, "completed")])));
