@@ -359,8 +359,6 @@ struct Row {
 }
 
 fn main() {
-    // The application picks the TLS provider: both clients' reqwest is built without one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let quick = std::env::args().any(|a| a == "--quick");
     // `--calls-only` stops after the call measurements, for profiling them alone.
     let calls_only = std::env::args().any(|a| a == "--calls-only");

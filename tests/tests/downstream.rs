@@ -7,11 +7,10 @@ use serde_json::json;
 use xplenty_api::Client;
 use xplenty_tests::{Reply, TestServer};
 
-/// The caller's client. This workspace builds reqwest with `rustls-no-provider`, so, as an
-/// application would, the test installs a provider for its own client; xplenty-api's
-/// own client needs none (see `building_an_https_client_installs_no_process_wide_tls_provider`).
+/// The caller's client, built as the caller's crate builds it: xplenty-api's features
+/// leave reqwest with a crypto provider, so nothing is installed first (see the
+/// `xplenty-downstream` fixture crate).
 fn callers(builder: reqwest::ClientBuilder) -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     builder.build().unwrap()
 }
 

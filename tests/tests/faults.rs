@@ -26,7 +26,7 @@ fn client(server: &TestServer) -> Client {
 }
 
 fn cluster() -> serde_json::Value {
-    json!({"id": 812, "status": "available", "nodes": 2})
+    json!({"id": 812, "name": "etl", "status": "available", "nodes": 2})
 }
 
 async fn get(client: &Client) -> Result<types::Cluster, xplenty_api::Error> {
@@ -196,10 +196,10 @@ async fn unknown_enum_values_and_unknown_fields_decode() {
     let server = TestServer::start().await;
     server.push(Reply::json(
         200,
-        json!({"id": 3, "status": "defrosting", "type": "quantum", "colour": "teal", "nested": {"a": [1]}}),
+        json!({"id": 3, "name": "etl", "status": "defrosting", "type": "quantum", "colour": "teal", "nested": {"a": [1]}}),
     ));
     let cluster = get(&client(&server)).await.unwrap();
-    assert_eq!(cluster.status, Some(types::ClusterStatus::Unknown("defrosting".into())));
+    assert_eq!(cluster.status, types::ClusterStatus::Unknown("defrosting".into()));
     assert_eq!(cluster.type_, Some(types::ClusterType::Unknown("quantum".into())));
 }
 
@@ -212,9 +212,18 @@ async fn null_in_every_optional_field_decodes() {
     .raw;
     for (schema, operation) in [("Cluster", "get_cluster"), ("Job", "get_job")] {
         let properties = spec["components"]["schemas"][schema]["properties"].as_object().unwrap();
-        let mut body: serde_json::Map<String, serde_json::Value> =
-            properties.keys().map(|k| (k.clone(), serde_json::Value::Null)).collect();
+        let required = spec["components"]["schemas"][schema]["required"].as_array().unwrap();
+        let mut body: serde_json::Map<String, serde_json::Value> = properties
+            .keys()
+            .filter(|k| !required.iter().any(|r| r == *k))
+            .map(|k| (k.clone(), serde_json::Value::Null))
+            .collect();
+        // The required fields, with a value each: only the optional ones are null.
         body.insert("id".into(), json!(1));
+        body.insert("status".into(), json!("available"));
+        if required.iter().any(|r| r == "name") {
+            body.insert("name".into(), json!("etl"));
+        }
         let server = TestServer::start().await;
         server.always(Reply::json(200, serde_json::Value::Object(body)));
         let client = client(&server);

@@ -21,7 +21,7 @@ async fn a_cluster_list_decodes_plan_ids_numeric_text_and_zero_one_booleans() {
         json!([
             {"id": "33", "name": "etl", "status": "available", "nodes": "2", "plan_id": "pro",
              "terminate_on_idle": 1, "time_to_idle": "3600", "master_spot_price": "0.25"},
-            {"id": 34, "plan_id": "expert--7", "terminate_on_idle": "false", "owner_id": 7.0}
+            {"id": 34, "name": "dwh", "status": "available", "plan_id": "expert--7", "terminate_on_idle": "false", "owner_id": 7.0}
         ]),
     ));
     let clusters = client(&server).list_clusters().send().await.unwrap().into_inner();
@@ -69,7 +69,7 @@ async fn ids_sent_as_text_decode_in_accounts_schedules_and_payment_methods() {
         .unwrap();
     assert_eq!(account.id, 1);
 
-    server.push(Reply::json(200, json!({"id": 12, "task": {"packages": [{"package_id": "7"}, {"package_id": 8}]}})));
+    server.push(Reply::json(200, json!({"id": 12, "name": "nightly", "status": "enabled", "task": {"packages": [{"package_id": "7"}, {"package_id": 8}]}})));
     let schedule = client(&server).get_schedule().schedule_id(12_u64).send().await.unwrap();
     let ids: Vec<u64> = schedule.task.as_ref().unwrap().packages.iter().map(|p| p.package_id).collect();
     assert_eq!(ids, [7, 8]);
@@ -97,8 +97,8 @@ async fn hooks_are_typed_by_their_type_and_events_may_be_objects() {
     let types::Hook::Slack(slack) = &hooks[0] else { panic!("a slack hook without team and channel: {:?}", hooks[0]) };
     assert_eq!(slack.active, Some(true));
     assert_eq!(slack.settings.as_ref().unwrap().url, "https://hooks.slack.example/x");
-    assert!(matches!(&slack.events[0], types::HookEventEntry::Variant0(types::HookEvent::JobFailed)));
-    let types::HookEventEntry::Variant1(status) = &slack.events[1] else { panic!("an event object") };
+    assert!(matches!(&slack.events[0], types::HookEventEntry::HookEvent(types::HookEvent::JobFailed)));
+    let types::HookEventEntry::HookEventStatus(status) = &slack.events[1] else { panic!("an event object") };
     assert_eq!((status.id, status.name.clone()), (Some(2), Some(types::HookEvent::ClusterError)));
 
     let types::Hook::Web(web) = &hooks[1] else { panic!("a web hook") };
@@ -135,7 +135,7 @@ async fn connections_are_typed_by_their_type_and_unknown_types_keep_their_fields
 #[tokio::test]
 async fn requests_stay_strict_while_answers_are_read_tolerantly() {
     let server = TestServer::start().await;
-    server.push(Reply::json(200, json!({"id": "812", "terminate_on_idle": 1})));
+    server.push(Reply::json(200, json!({"id": "812", "name": "etl", "status": "available", "terminate_on_idle": 1})));
     let body = types::ClusterUpdate::builder().terminate_on_idle(true).time_to_idle(600_u64);
     let cluster = client(&server).update_cluster().cluster_id(812_u64).body(body).send().await.unwrap();
 
@@ -149,9 +149,9 @@ async fn one_bad_item_costs_one_error_and_the_stream_goes_on() {
     let base = server.base_url();
     let next = format!("<{base}/acme-analytics/api/clusters?offset=3&limit=3>; rel=\"next\"");
     server.push(
-        Reply::json(200, json!([{"id": 1}, {"id": "not-a-number", "name": "broken"}, {"id": 3}])).header("link", &next),
+        Reply::json(200, json!([{"id": 1, "name": "etl", "status": "available"}, {"id": "not-a-number", "name": "broken", "status": "available"}, {"id": 3, "name": "etl", "status": "available"}])).header("link", &next),
     );
-    server.push(Reply::json(200, json!([{"id": 4}])));
+    server.push(Reply::json(200, json!([{"id": 4, "name": "etl", "status": "available"}])));
     let items: Vec<_> = client(&server).list_clusters().limit(3_u64).stream_all().collect().await;
 
     assert_eq!(items.len(), 4, "every item of both pages, the bad one as an error: {items:?}");
@@ -326,9 +326,9 @@ proptest! {
             ["Cluster", "Job", "Schedule", "WebHook"].map(scalar_fields)
         });
         let [cluster, job, schedule, hook] = &*FIELDS;
-        check::<types::Cluster>("Cluster", json!({"id": 1}), cluster, pick, value.clone())?;
-        check::<types::Job>("Job", json!({"id": 1}), job, pick, value.clone())?;
-        check::<types::Schedule>("Schedule", json!({"id": 1}), schedule, pick, value.clone())?;
+        check::<types::Cluster>("Cluster", json!({"id": 1, "name": "etl", "status": "available"}), cluster, pick, value.clone())?;
+        check::<types::Job>("Job", json!({"id": 1, "status": "running"}), job, pick, value.clone())?;
+        check::<types::Schedule>("Schedule", json!({"id": 1, "name": "nightly", "status": "enabled"}), schedule, pick, value.clone())?;
         check::<types::WebHook>("WebHook", json!({"id": 1, "type": "web"}), hook, pick, value)?;
     }
 }

@@ -41,7 +41,7 @@ async fn the_key_appears_nowhere_and_every_call_has_a_span() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let server = TestServer::start().await;
-    server.push(Reply::json(200, json!({"id": 812, "status": "available"})));
+    server.push(Reply::json(200, json!({"id": 812, "name": "etl", "status": "available"})));
     server.push(Reply::json(404, json!({"message": "Cluster not found"})));
     server.push(Reply::text(502, "text/html", "<html>proxy</html>"));
     server.push(Reply::text(200, "application/json", "{broken"));

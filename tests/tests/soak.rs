@@ -74,7 +74,7 @@ async fn two_hundred_workflows_under_faults_all_end_in_time() {
         assert!(took <= DEADLINE + Duration::from_secs(2), "a workflow took {took:?}");
         match result {
             Ok(job) => {
-                assert_eq!(job.status, Some(JobStatus::Completed));
+                assert_eq!(job.status, JobStatus::Completed);
                 completed += 1;
             }
             Err(WorkflowError::Api(e)) => {

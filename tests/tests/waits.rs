@@ -24,7 +24,7 @@ async fn a_job_wait_ends_on_each_terminal_state() {
         server.push(job("running", 0.5));
         server.always(job(terminal, 1.0));
         let done = client(&server).wait_for_job(77).poll_interval(Duration::from_millis(5)).until_done().await.unwrap();
-        assert_eq!(done.status.map(|s| s.to_string()).as_deref(), Some(terminal));
+        assert_eq!(done.status.as_str(), terminal);
         assert_eq!(server.requests().len(), 3);
         assert!(server.requests().iter().all(|r| r.target == "/acme-analytics/api/jobs/77"));
     }
@@ -34,12 +34,12 @@ async fn a_job_wait_ends_on_each_terminal_state() {
 async fn a_cluster_wait_ends_on_available_error_and_terminated() {
     for terminal in ["available", "error", "terminated"] {
         let server = TestServer::start().await;
-        server.push(Reply::json(200, json!({"id": 5, "status": "pending"})));
-        server.push(Reply::json(200, json!({"id": 5, "status": "creating"})));
-        server.always(Reply::json(200, json!({"id": 5, "status": terminal})));
+        server.push(Reply::json(200, json!({"id": 5, "name": "etl", "status": "pending"})));
+        server.push(Reply::json(200, json!({"id": 5, "name": "etl", "status": "creating"})));
+        server.always(Reply::json(200, json!({"id": 5, "name": "etl", "status": terminal})));
         let done =
             client(&server).wait_for_cluster(5).poll_interval(Duration::from_millis(5)).until_done().await.unwrap();
-        assert_eq!(done.status.map(|s| s.to_string()).as_deref(), Some(terminal));
+        assert_eq!(done.status.as_str(), terminal);
         assert_eq!(server.requests().len(), 3);
     }
 }
@@ -65,10 +65,10 @@ async fn progress_and_status_changes_are_reported_once_each() {
     assert_eq!(
         seen,
         [
-            (Some(Queued), Some(0.0), true),
-            (Some(Running), Some(0.25), true),
-            (Some(Running), Some(0.75), false),
-            (Some(Completed), Some(1.0), true)
+            (Queued, Some(0.0), true),
+            (Running, Some(0.25), true),
+            (Running, Some(0.75), false),
+            (Completed, Some(1.0), true)
         ]
     );
 }
@@ -134,13 +134,13 @@ async fn run_job_and_wait_runs_then_polls() {
     let run = types::JobRun::builder().cluster_id(5_u64).package_id(9_u64);
     let mut events = 0;
     let job = client(&server)
-        .run_job_and_wait(run.try_into().unwrap())
+        .run_job_and_wait(run)
         .poll_interval(Duration::from_millis(5))
         .on_event(|_| events += 1)
         .send()
         .await
         .unwrap();
-    assert_eq!(job.status, Some(types::JobStatus::Completed));
+    assert_eq!(job.status, types::JobStatus::Completed);
     assert_eq!(events, 2);
     let requests = server.requests();
     assert_eq!((requests[0].method.as_str(), requests[0].path()), ("POST", "/acme-analytics/api/jobs"));

@@ -42,7 +42,7 @@ async fn a_post_sends_its_body_as_json_and_decodes_the_created_resource() {
 
     assert_eq!(created.status(), 201);
     assert_eq!(created.id, 813);
-    assert_eq!(created.status, Some(types::ClusterStatus::Pending));
+    assert_eq!(created.status, types::ClusterStatus::Pending);
     let request = server.single_request();
     assert_eq!((request.method.as_str(), request.path()), ("POST", "/acme-analytics/api/clusters"));
     assert_eq!(request.header("content-type"), Some("application/json"));
@@ -82,9 +82,15 @@ async fn stream_all_follows_link_headers_through_every_page() {
         parts.join(", ")
     };
     // Page offsets as the server writes them (page indexes, as in the docs' example).
-    server.push(Reply::json(200, json!([{"id": 1}, {"id": 2}])).header("link", &link(Some(1), 0)));
-    server.push(Reply::json(200, json!([{"id": 3}, {"id": 4}])).header("link", &link(Some(2), 0)));
-    server.push(Reply::json(200, json!([{"id": 5}])).header("link", &link(None, 1)));
+    server.push(
+        Reply::json(200, json!([{"id": 1, "status": "completed"}, {"id": 2, "status": "completed"}]))
+            .header("link", &link(Some(1), 0)),
+    );
+    server.push(
+        Reply::json(200, json!([{"id": 3, "status": "completed"}, {"id": 4, "status": "completed"}]))
+            .header("link", &link(Some(2), 0)),
+    );
+    server.push(Reply::json(200, json!([{"id": 5, "status": "completed"}])).header("link", &link(None, 1)));
 
     let jobs: Vec<types::Job> = client(&server).list_jobs().limit(2_u64).stream_all().try_collect().await.unwrap();
 
@@ -164,9 +170,9 @@ async fn connection_test_errors_read_error_message() {
 #[tokio::test]
 async fn an_unknown_status_value_decodes_as_unknown() {
     let server = TestServer::start().await;
-    server.push(Reply::json(200, json!({"id": 7, "status": "hibernating", "zone": "mars-1a"})));
+    server.push(Reply::json(200, json!({"id": 7, "name": "etl", "status": "hibernating", "zone": "mars-1a"})));
     let cluster = client(&server).get_cluster().cluster_id(7_u64).send().await.unwrap();
-    assert_eq!(cluster.status, Some(types::ClusterStatus::Unknown("hibernating".to_owned())));
+    assert_eq!(cluster.status, types::ClusterStatus::Unknown("hibernating".to_owned()));
 }
 
 #[tokio::test]
@@ -193,7 +199,7 @@ async fn global_calls_go_to_the_host_and_account_calls_under_the_account() {
 #[tokio::test]
 async fn a_base_url_with_a_path_keeps_it_for_both_scopes() {
     let server = TestServer::start().await;
-    server.always(Reply::json(200, json!({"id": 5})));
+    server.always(Reply::json(200, json!({"id": 5, "name": "etl", "status": "available"})));
     let client = Client::builder("team one", KEY).base_url(format!("{}/proxy/", server.base_url())).build().unwrap();
     client.get_user().send().await.unwrap();
     client.get_cluster().cluster_id(1_u64).send().await.unwrap();

@@ -33,7 +33,7 @@ async fn concurrent_waits(fake: &FakeXplenty, clients: &[Client], n: usize) -> u
         client.wait_for_job(*id).poll_interval(POLL).deadline(Some(Duration::from_secs(20))).until_done()
     });
     let jobs = futures::future::try_join_all(waits).await.unwrap();
-    assert!(jobs.iter().all(|j| j.status == Some(JobStatus::Completed)));
+    assert!(jobs.iter().all(|j| j.status == JobStatus::Completed));
     fake.journal().len() - before
 }
 
@@ -99,7 +99,7 @@ async fn a_terminated_cluster_is_waited_for_until_terminated() {
         }
     };
     let ((), cluster) = tokio::join!(advancing, async { waiting.await.unwrap() });
-    assert_eq!(cluster.unwrap().status, Some(ClusterStatus::Terminated));
+    assert_eq!(cluster.unwrap().status, ClusterStatus::Terminated);
     let seen: Vec<_> = fake
         .journal()
         .iter()
@@ -114,12 +114,12 @@ async fn run_and_wait_is_ok_only_when_the_job_completed() {
     let fake = FakeXplenty::builder().clock(Clock::scaled(50.0)).start().await.unwrap();
     let client = fake.client();
     let job = client.run_job_and_wait(run()).poll_interval(Duration::from_millis(50)).send().await.unwrap();
-    assert_eq!(job.status, Some(JobStatus::Completed));
+    assert_eq!(job.status, JobStatus::Completed);
 
     fake.fail_jobs(true);
     let error = client.run_job_and_wait(run()).poll_interval(Duration::from_millis(50)).send().await.unwrap_err();
     let failed = error.job().expect("the failed job");
-    assert_eq!(failed.status, Some(JobStatus::Failed));
+    assert_eq!(failed.status, JobStatus::Failed);
     assert!(failed.errors.as_deref().is_some_and(|e| !e.is_empty()), "{failed:?}");
     // Read again with its log summary (the fake answers none for the jobs it runs).
     assert!(fake.journal().iter().any(|e| e.operation == Some("get_job") && e.target.contains("include=log_summary")));
@@ -171,9 +171,9 @@ async fn a_lease_reuses_a_fitting_cluster_and_releases_only_what_it_created() {
 
     let lease = client.acquire_cluster(2).name("lease").poll_interval(Duration::from_millis(20)).send().await.unwrap();
     assert!(lease.created());
-    assert_eq!(lease.cluster().status, Some(ClusterStatus::Available));
+    assert_eq!(lease.cluster().status, ClusterStatus::Available);
     let released = lease.release().await.unwrap().unwrap();
-    assert_eq!(released.status, Some(ClusterStatus::Terminated));
+    assert_eq!(released.status, ClusterStatus::Terminated);
     assert_eq!((calls_of(&fake, "create_cluster"), calls_of(&fake, "terminate_cluster")), (1, 1));
 }
 
@@ -192,14 +192,14 @@ async fn a_schedule_run_is_waited_for_through_the_job_it_started() {
     let job = |id: u64, status: &str| json!({"id": id, "status": status, "creator": {"type": "Schedule", "id": 55}, "progress": 1.0});
     // Before the run: an older job of the schedule.
     server.push(Reply::json(200, json!([job(3, "completed")])));
-    server.push(Reply::json(200, json!({"id": 55, "name": "Nightly load"})));
+    server.push(Reply::json(200, json!({"id": 55, "name": "Nightly load", "status": "enabled"})));
     // After: the new job shows on the second look.
     server.push(Reply::json(200, json!([job(3, "completed")])));
     server.push(Reply::json(200, json!([job(4, "queued"), job(3, "completed")])));
     server.always(Reply::json(200, job(4, "completed")));
     let client = Client::builder("acme-analytics", "key").base_url(server.base_url()).build().unwrap();
     let done = client.run_schedule_and_wait(55).poll_interval(Duration::from_millis(5)).send().await.unwrap();
-    assert_eq!((done.id, done.status), (4, Some(JobStatus::Completed)));
+    assert_eq!((done.id, done.status), (4, JobStatus::Completed));
     let requests = server.requests();
     assert_eq!(requests.iter().filter(|r| r.method == "POST").count(), 1);
     assert_eq!(requests[1].path(), "/acme-analytics/api/schedules/55/run");

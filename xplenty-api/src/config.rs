@@ -227,8 +227,9 @@ impl ClientBuilder {
     /// retries, the rate budget and tracing are still this crate's: they are applied to
     /// each request, not to the client. [`connect_timeout`](Self::connect_timeout) is not.
     ///
-    /// `client`'s TLS is its own: with reqwest's `rustls-no-provider` feature the
-    /// application installs a crypto provider before building it.
+    /// `client`'s TLS is its own. With this crate's opt-in `rustls-ring` feature, reqwest
+    /// is built with `rustls-no-provider`, and the application installs a crypto provider
+    /// before building `client`.
     ///
     /// A private root certificate and a proxy:
     ///
@@ -347,12 +348,11 @@ impl ClientBuilder {
 /// are per request (see `hooks.rs`), so they are not set here.
 fn own_client(root: &reqwest::Url, url: &str, connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
     let builder = reqwest::Client::builder().connect_timeout(connect_timeout);
-    #[cfg(feature = "rustls")]
-    let builder = {
-        let _ = (root, url);
-        builder.tls_backend_preconfigured(rustls_config()?)
-    };
-    #[cfg(not(feature = "rustls"))]
+    #[cfg(feature = "rustls-ring")]
+    let builder = builder.tls_backend_preconfigured(rustls_config()?);
+    #[cfg(any(feature = "rustls", feature = "rustls-ring"))]
+    let _ = (root, url);
+    #[cfg(not(any(feature = "rustls", feature = "rustls-ring")))]
     if root.scheme() == "https" {
         return Err(ConfigError::TlsUnavailable { url: url.to_owned() });
     }
@@ -361,7 +361,7 @@ fn own_client(root: &reqwest::Url, url: &str, connect_timeout: Duration) -> Resu
 
 /// rustls with ring and the platform's roots, given to reqwest whole: nothing is
 /// installed process-wide, so an application's own choice of provider stands.
-#[cfg(feature = "rustls")]
+#[cfg(feature = "rustls-ring")]
 fn rustls_config() -> Result<rustls::ClientConfig, ConfigError> {
     let http = |e: rustls::Error| ConfigError::Http(HttpError(Box::new(e)));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -423,14 +423,14 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 mod tests {
     use super::*;
 
-    #[cfg(feature = "rustls")]
+    #[cfg(feature = "rustls-ring")]
     #[test]
     fn building_an_https_client_installs_no_process_wide_tls_provider() {
         Client::new("acme-analytics", "key").unwrap();
         assert!(rustls::crypto::CryptoProvider::get_default().is_none());
     }
 
-    #[cfg(not(feature = "rustls"))]
+    #[cfg(not(any(feature = "rustls", feature = "rustls-ring")))]
     #[test]
     fn without_tls_an_https_base_url_is_a_config_error_and_loopback_http_works() {
         let error = Client::new("acme-analytics", "key").unwrap_err();

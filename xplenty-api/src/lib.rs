@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_debug_implementations)]
+// docs.rs builds with every feature and `--cfg docsrs`: each feature-gated item then says
+// which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // What only the generated code calls: crate-private, reached through `crate::` paths.
 mod call;

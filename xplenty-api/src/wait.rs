@@ -113,19 +113,19 @@ pub struct Listed<T> {
 impl Waitable for Job {
     type Status = JobStatus;
     fn status_str(&self) -> Option<&str> {
-        self.status.as_ref().map(JobStatus::as_str)
+        Some(self.status.as_str())
     }
     fn progress(&self) -> Option<f64> {
         self.progress
     }
     fn is_terminal(&self) -> bool {
-        self.status.as_ref().is_some_and(JobStatus::is_terminal)
+        self.status.is_terminal()
     }
     fn id(&self) -> u64 {
         self.id
     }
     fn status(&self) -> Option<&JobStatus> {
-        self.status.as_ref()
+        Some(&self.status)
     }
     fn is_dead_end(status: &JobStatus, target: &JobStatus) -> bool {
         // A job that ended does not start again; `until(Running)` ends at any end.
@@ -152,19 +152,19 @@ impl Waitable for Job {
 impl Waitable for Cluster {
     type Status = ClusterStatus;
     fn status_str(&self) -> Option<&str> {
-        self.status.as_ref().map(ClusterStatus::as_str)
+        Some(self.status.as_str())
     }
     fn progress(&self) -> Option<f64> {
         None
     }
     fn is_terminal(&self) -> bool {
-        self.status.as_ref().is_some_and(ClusterStatus::is_settled)
+        self.status.is_settled()
     }
     fn id(&self) -> u64 {
         self.id
     }
     fn status(&self) -> Option<&ClusterStatus> {
-        self.status.as_ref()
+        Some(&self.status)
     }
     fn is_dead_end(status: &ClusterStatus, target: &ClusterStatus) -> bool {
         // Waiting for available also takes idle: both are ready for jobs.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::{StreamExt as _, TryStreamExt as _};
 
-use crate::types::{Cluster, ClusterStatus, ClusterType, Job, JobInclude, JobRun, JobStatus, Package};
+use crate::types::{Cluster, ClusterStatus, ClusterType, Job, JobInclude, JobStatus, Package};
 use crate::wait::{DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL};
 use crate::{Client, Error, WaitError, WaitEvent};
 
@@ -46,7 +46,7 @@ impl fmt::Display for WorkflowError {
         match self {
             WorkflowError::Api(e) => write!(f, "the workflow failed: a call of {} failed", e.operation()),
             WorkflowError::JobFailed { job } => {
-                let status = job.status.as_ref().map_or("ended", JobStatus::as_str);
+                let status = job.status.as_str();
                 write!(f, "job {} {status}", job.id)?;
                 if let Some(errors) = job.errors.as_deref().filter(|e| !e.is_empty()) {
                     write!(f, ": {errors}")?;
@@ -56,12 +56,9 @@ impl fmt::Display for WorkflowError {
                 }
                 Ok(())
             }
-            WorkflowError::ClusterFailed { cluster } => write!(
-                f,
-                "cluster {} is {} instead of available",
-                cluster.id,
-                cluster.status.as_ref().map_or("without a status", ClusterStatus::as_str)
-            ),
+            WorkflowError::ClusterFailed { cluster } => {
+                write!(f, "cluster {} is {} instead of available", cluster.id, cluster.status.as_str())
+            }
             WorkflowError::TimedOut { what, waited, last_status, stopped } => {
                 write!(f, "{what} still {} after {waited:.0?}", last_status.as_deref().unwrap_or("without a status"))?;
                 if *stopped {
@@ -103,7 +100,8 @@ type JobCallback<'a> = Box<dyn FnMut(&WaitEvent<Job>) + Send + 'a>;
 type ClusterCallback<'a> = Box<dyn FnMut(&WaitEvent<Cluster>) + Send + 'a>;
 
 enum Start {
-    Job(Box<JobRun>),
+    // The builder: a run not yet complete fails at `send`, as the call's own `.body(..)` does.
+    Job(Box<crate::types::builder::JobRun>),
     Schedule(u64),
 }
 
@@ -122,7 +120,7 @@ pub struct RunAndWait<'a> {
 impl fmt::Debug for RunAndWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let start = match &self.start {
-            Start::Job(run) => format!("package {} on cluster {}", run.package_id, run.cluster_id),
+            Start::Job(run) => format!("{run:?}"),
             Start::Schedule(id) => format!("schedule {id}"),
         };
         f.debug_struct("RunAndWait")
@@ -202,7 +200,7 @@ impl<'a> RunAndWait<'a> {
             Err(WaitError::Api(e)) => return Err(WorkflowError::Api(e)),
         };
         guard.client = None;
-        if job.status == Some(JobStatus::Completed) {
+        if job.status == JobStatus::Completed {
             return Ok(job);
         }
         // Failed or stopped: read it again for its log summary (the job as the wait saw it
@@ -358,7 +356,7 @@ impl<'a> ClusterRequest<'a> {
     }
 
     fn fits(&self, cluster: &Cluster) -> bool {
-        matches!(cluster.status, Some(ClusterStatus::Available | ClusterStatus::Idle))
+        matches!(cluster.status, ClusterStatus::Available | ClusterStatus::Idle)
             && cluster.nodes == Some(self.nodes)
             && self.cluster_type.as_ref().is_none_or(|t| cluster.type_.as_ref() == Some(t))
     }
@@ -393,7 +391,7 @@ impl<'a> ClusterRequest<'a> {
             wait = wait.on_event(callback);
         }
         let cluster = wait.until_done().await.map_err(from_wait(format!("cluster {}", created.id), false))?;
-        if !matches!(cluster.status, Some(ClusterStatus::Available | ClusterStatus::Idle)) {
+        if !matches!(cluster.status, ClusterStatus::Available | ClusterStatus::Idle) {
             return Err(WorkflowError::ClusterFailed { cluster: Box::new(cluster) });
         }
         Ok(ClusterLease {
@@ -474,9 +472,8 @@ impl Client {
     /// use std::time::Duration;
     /// use xplenty_api::types::JobRun;
     ///
-    /// let run: JobRun = JobRun::builder().cluster_id(812_u64).package_id(2041_u64).try_into()?;
     /// let job = client
-    ///     .run_job_and_wait(run)
+    ///     .run_job_and_wait(JobRun::builder().cluster_id(812_u64).package_id(2041_u64))
     ///     .poll_interval(Duration::from_secs(10))
     ///     .deadline(Some(Duration::from_secs(3600)))
     ///     .stop_on_drop(true)
@@ -484,8 +481,10 @@ impl Client {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn run_job_and_wait(&self, run: JobRun) -> RunAndWait<'_> {
-        RunAndWait::new(self, Start::Job(Box::new(run)))
+    ///
+    /// `run` is a [`JobRun`](crate::types::JobRun) or its builder; a builder missing a field fails at `send`.
+    pub fn run_job_and_wait(&self, run: impl Into<crate::types::builder::JobRun>) -> RunAndWait<'_> {
+        RunAndWait::new(self, Start::Job(Box::new(run.into())))
     }
 
     /// Runs a schedule now and waits for the job it starts, as
@@ -515,11 +514,7 @@ impl Client {
     /// The package of exactly this name (the first one, when several share it), found by
     /// the server's search and read through every page.
     pub async fn find_package(&self, name: &str) -> Result<Option<Package>, Error> {
-        let mut found = self
-            .search_packages()
-            .q(name)
-            .stream_all()
-            .try_filter(|p| std::future::ready(p.name.as_deref() == Some(name)));
+        let mut found = self.search_packages().q(name).stream_all().try_filter(|p| std::future::ready(p.name == name));
         found.next().await.transpose()
     }
 }

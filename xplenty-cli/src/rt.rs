@@ -1076,7 +1076,7 @@ async fn wait_job(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ctx, job: 
         .on_event(move |event| {
             let job = &event.resource;
             watched.set_position(job.progress.map_or(0, |p| (p.clamp(0.0, 1.0) * 100.0).round() as u64));
-            watched.set_message(job.status.as_ref().map(|s| s.to_string()).unwrap_or_default());
+            watched.set_message(job.status.to_string());
         })
         .until_done();
     let waited = unless_interrupted(ctx, wait).await;
@@ -1086,9 +1086,9 @@ async fn wait_job(client: &xplenty_api::Client, m: &ArgMatches, ctx: &Ctx, job: 
         Ok(Ok(job)) => {
             print(ctx, "Job", &job)?;
             Ok(match job.status {
-                Some(JobStatus::Completed) => Outcome::Ok,
-                Some(JobStatus::Failed) => Outcome::JobFailed,
-                Some(JobStatus::Stopped) => Outcome::JobStopped,
+                JobStatus::Completed => Outcome::Ok,
+                JobStatus::Failed => Outcome::JobFailed,
+                JobStatus::Stopped => Outcome::JobStopped,
                 _ => Outcome::JobFailed,
             })
         }
@@ -1150,16 +1150,16 @@ async fn wait_cluster_until(
             .poll_interval(poll)
             .deadline(left)
             .on_event(move |event| {
-                watched.set_message(event.resource.status.as_ref().map(|s| s.to_string()).unwrap_or_default());
+                watched.set_message(event.resource.status.to_string());
             })
             .until_done()
             .await
             .map_err(|e| wait_error(&format!("cluster {id}"), e))?;
         let status = cluster.status.clone();
         let arrived = match status {
-            Some(ClusterStatus::Terminated) => Some(until_terminated),
-            Some(ClusterStatus::Error) => Some(false),
-            Some(ClusterStatus::Available | ClusterStatus::Idle) if !until_terminated => Some(true),
+            ClusterStatus::Terminated => Some(until_terminated),
+            ClusterStatus::Error => Some(false),
+            ClusterStatus::Available | ClusterStatus::Idle if !until_terminated => Some(true),
             _ => None,
         };
         if let Some(arrived) = arrived {
@@ -1167,10 +1167,7 @@ async fn wait_cluster_until(
         }
         // Available while waiting for terminated: keep polling.
         if deadline.is_some_and(|d| started.elapsed().saturating_add(poll) > d) {
-            note(format!(
-                "error: cluster {id}: deadline passed: still {}",
-                status.map(|s| s.to_string()).unwrap_or_default()
-            ));
+            note(format!("error: cluster {id}: deadline passed: still {status}"));
             return Err(Ok(Outcome::DeadlinePassed));
         }
         tokio::time::sleep(poll).await;

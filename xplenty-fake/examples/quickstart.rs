@@ -84,7 +84,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     });
     // Ok only when the job completed; stopped if this program gives up on it.
     let job = client
-        .run_job_and_wait(run.try_into()?)
+        .run_job_and_wait(run)
         .poll_interval(poll)
         .stop_on_drop(true)
         .on_event(|event| {
@@ -139,6 +139,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn status<T: std::fmt::Display>(status: &Option<T>) -> String {
-    status.as_ref().map_or("unknown".to_owned(), ToString::to_string)
+fn status<T: std::fmt::Display>(status: &T) -> String {
+    status.to_string()
 }

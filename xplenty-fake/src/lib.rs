@@ -82,7 +82,7 @@
 //! // No sleeping: the manual clock moves when told.
 //! fake.advance(Duration::from_secs(30));
 //! let cluster = client.get_cluster().cluster_id(cluster.id).send().await?;
-//! assert_eq!(cluster.status, Some(types::ClusterStatus::Available));
+//! assert_eq!(cluster.status, types::ClusterStatus::Available);
 //!
 //! fake.inject("get_cluster", Fault::Status(503, "maintenance".into()), 1);
 //! # Ok(())

@@ -204,12 +204,12 @@ async fn jobs_of_a_chosen_package_fail_and_busy_clusters_stay_available() {
     // The jobs end 24 s after they start; the cluster idles 60 s after that, not before.
     fake.advance(Duration::from_secs(80));
     let job = |id: u64| client.get_job().job_id(id).send();
-    assert_eq!(job(failing).await.unwrap().status, Some(types::JobStatus::Failed));
-    assert_eq!(job(passing).await.unwrap().status, Some(types::JobStatus::Completed));
+    assert_eq!(job(failing).await.unwrap().status, types::JobStatus::Failed);
+    assert_eq!(job(passing).await.unwrap().status, types::JobStatus::Completed);
     let cluster_status = || async { client.get_cluster().cluster_id(cluster).send().await.unwrap().status.clone() };
-    assert_eq!(cluster_status().await, Some(types::ClusterStatus::Available));
+    assert_eq!(cluster_status().await, types::ClusterStatus::Available);
     fake.advance(Duration::from_secs(10));
-    assert_eq!(cluster_status().await, Some(types::ClusterStatus::Idle));
+    assert_eq!(cluster_status().await, types::ClusterStatus::Idle);
 }
 
 #[tokio::test]

@@ -11,15 +11,15 @@ async fn a_new_cluster_becomes_available_and_a_wait_sees_it_through() {
     let fake = FakeXplenty::builder().clock(xplenty_fake::Clock::manual()).start().await.unwrap();
     let client = fake.client();
     let cluster = client.create_cluster().body(types::ClusterCreate::builder().nodes(2_u64)).send().await.unwrap();
-    assert_eq!(cluster.status, Some(types::ClusterStatus::Pending));
+    assert_eq!(cluster.status, types::ClusterStatus::Pending);
 
     fake.advance(Duration::from_secs(3));
     let creating = client.get_cluster().cluster_id(cluster.id).send().await.unwrap();
-    assert_eq!(creating.status, Some(types::ClusterStatus::Creating));
+    assert_eq!(creating.status, types::ClusterStatus::Creating);
 
     fake.advance(Duration::from_secs(10));
     let ready = client.wait_for_cluster(cluster.id).poll_interval(Duration::from_millis(1)).until_done().await.unwrap();
-    assert_eq!(ready.status, Some(types::ClusterStatus::Available));
+    assert_eq!(ready.status, types::ClusterStatus::Available);
     assert!(ready.available_since.is_some());
 }
 
@@ -30,18 +30,15 @@ async fn an_unused_cluster_goes_idle_and_terminates() {
     let body = types::ClusterCreate::builder().nodes(2_u64).time_to_idle(60_u64);
     let id = client.create_cluster().body(body).send().await.unwrap().id;
     fake.advance(Duration::from_secs(100));
-    assert_eq!(client.get_cluster().cluster_id(id).send().await.unwrap().status, Some(types::ClusterStatus::Idle));
+    assert_eq!(client.get_cluster().cluster_id(id).send().await.unwrap().status, types::ClusterStatus::Idle);
 
     let terminating = client.terminate_cluster().cluster_id(id).send().await.unwrap();
-    assert_eq!(terminating.status, Some(types::ClusterStatus::PendingTerminate));
+    assert_eq!(terminating.status, types::ClusterStatus::PendingTerminate);
     fake.advance(Duration::from_secs(3));
-    assert_eq!(
-        client.get_cluster().cluster_id(id).send().await.unwrap().status,
-        Some(types::ClusterStatus::Terminating)
-    );
+    assert_eq!(client.get_cluster().cluster_id(id).send().await.unwrap().status, types::ClusterStatus::Terminating);
     fake.advance(Duration::from_secs(3));
     let gone = client.get_cluster().cluster_id(id).send().await.unwrap();
-    assert_eq!(gone.status, Some(types::ClusterStatus::Terminated));
+    assert_eq!(gone.status, types::ClusterStatus::Terminated);
     assert!(gone.terminated_at.is_some());
 }
 
@@ -58,7 +55,7 @@ async fn a_job_runs_with_rising_progress_then_completes() {
     let mut seen = Vec::new();
     for _ in 0..30 {
         let job = client.get_job().job_id(id).send().await.unwrap().into_inner();
-        seen.push((job.status.clone().unwrap(), job.progress.unwrap_or(0.0)));
+        seen.push((job.status.clone(), job.progress.unwrap_or(0.0)));
         fake.advance(Duration::from_secs(1));
     }
     let statuses: Vec<String> = seen.iter().map(|(s, _)| s.to_string()).collect();
@@ -79,15 +76,12 @@ async fn jobs_fail_when_asked_and_stop_when_terminated() {
     fake.fail_jobs(false);
     let stopping = run_job(&fake).await;
     fake.advance(Duration::from_secs(6));
-    assert_eq!(
-        client.terminate_job().job_id(stopping).send().await.unwrap().status,
-        Some(types::JobStatus::PendingStoppage)
-    );
+    assert_eq!(client.terminate_job().job_id(stopping).send().await.unwrap().status, types::JobStatus::PendingStoppage);
     fake.advance(Duration::from_secs(60));
     let failed = client.get_job().job_id(failing).send().await.unwrap();
-    assert_eq!(failed.status, Some(types::JobStatus::Failed));
+    assert_eq!(failed.status, types::JobStatus::Failed);
     assert!(failed.errors.is_some());
-    assert_eq!(client.get_job().job_id(stopping).send().await.unwrap().status, Some(types::JobStatus::Stopped));
+    assert_eq!(client.get_job().job_id(stopping).send().await.unwrap().status, types::JobStatus::Stopped);
 }
 
 #[tokio::test]
@@ -96,7 +90,7 @@ async fn created_resources_are_read_back_updated_listed_and_deleted() {
     let client = fake.client();
     let body = types::PackageCreate::builder().name("fake-made".to_owned());
     let package = client.create_package().body(body).send().await.unwrap();
-    assert_eq!(client.get_package().package_id(package.id).send().await.unwrap().name.as_deref(), Some("fake-made"));
+    assert_eq!(client.get_package().package_id(package.id).send().await.unwrap().name, "fake-made");
     let update = types::PackageUpdate::builder().description("changed".to_owned());
     client.update_package().package_id(package.id).body(update).send().await.unwrap();
     assert_eq!(

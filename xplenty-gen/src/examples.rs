@@ -93,7 +93,7 @@ fn example_call(root: &Value, op: &Operation) -> Result<ExampleCall, Problem> {
     }
     let body = raw.pointer("/requestBody/content/application~1json/example").map(Value::to_string);
     if let (Some(text), Some(schema)) = (&body, &op.request_body) {
-        let Some(schema) = ident(schema) else {
+        let Some(schema) = type_ident(schema) else {
             return Err(problem(
                 format!("{pointer}/requestBody"),
                 format!("schema `{schema}` is not a Rust type name"),
@@ -189,7 +189,7 @@ pub fn documented_calls(calls: &[ExampleCall]) -> String {
 pub fn decoders(type_names: &[String]) -> String {
     let arms = type_names
         .iter()
-        .filter_map(|name| Some((name, ident(name)?)))
+        .filter_map(|name| Some((name, type_ident(name)?)))
         .map(|(name, ty)| quote!(#name => serde_json::from_value::<xplenty_api::types::#ty>(value).map(drop),));
     unparse(quote! {
         /// Decodes JSON into the generated type named `name`; `None` if there is no such type.
@@ -389,6 +389,11 @@ fn plain(example: &Value) -> String {
 /// `name` as an identifier, if it is one (keywords are not).
 fn ident(name: &str) -> Option<syn::Ident> {
     syn::parse_str(name).ok()
+}
+
+/// The generated type of a schema (see [`crate::progenitor::type_name`]).
+fn type_ident(schema: &str) -> Option<syn::Ident> {
+    ident(&crate::progenitor::type_name(schema))
 }
 
 fn unparse(tokens: TokenStream) -> String {

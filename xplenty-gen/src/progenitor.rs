@@ -32,7 +32,24 @@ pub fn settings(model: &Model) -> progenitor::GenerationSettings {
     for union in &model.unions {
         settings.with_replacement(&union.name, format!("crate::types::{}", union.name), std::iter::empty());
     }
+    for schema in &model.schemas {
+        let name = type_name(schema);
+        if name != *schema {
+            settings.with_patch(schema, progenitor::TypePatch::default().with_rename(name));
+        }
+    }
     settings
+}
+
+/// Names of the crate root of `xplenty-api`. A schema named like one of them would put two
+/// meanings on one word (`types::Error`, the error body, beside `xplenty_api::Error`).
+pub const ROOT_NAMES: &[&str] = &["Client", "ClientBuilder", "ConfigError", "Error", "ErrorKind", "ResponseValue"];
+
+/// The one naming rule for generated types: a schema keeps its name, unless it is also a
+/// name of the crate root; then it is `<Name>Body` (the `Error` schema is
+/// `types::ErrorBody`).
+pub fn type_name(schema: &str) -> String {
+    if ROOT_NAMES.contains(&schema) { format!("{schema}Body") } else { schema.to_owned() }
 }
 
 /// Runs progenitor on the (media-type normalised) document. Returns its tokens and the

@@ -6,19 +6,86 @@
 
 use std::collections::BTreeSet;
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use quote::{format_ident, quote};
 
 use crate::GenError;
 use crate::spec::model::TaggedUnion;
 
-/// The variant a tag value becomes (`googlecloudspanner` -> `Googlecloudspanner`).
-pub(crate) fn variant_name(tag: &str) -> String {
-    tag.to_upper_camel_case()
+/// How the spec's own prose spells words: every word of its descriptions, summaries and
+/// titles. A tag is a run of lowercase letters (`googlecloudspanner`); the prose says
+/// where its words begin ("Google Cloud Spanner").
+pub(crate) struct Spelling(Vec<String>);
+
+impl Spelling {
+    pub(crate) fn of(spec: &serde_json::Value) -> Spelling {
+        fn walk(value: &serde_json::Value, words: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(object) => {
+                    for (key, value) in object {
+                        match (key.as_str(), value) {
+                            ("description" | "summary" | "title", serde_json::Value::String(text)) => words.extend(
+                                text.split(|c: char| !c.is_ascii_alphanumeric())
+                                    .filter(|w| !w.is_empty())
+                                    .map(str::to_owned),
+                            ),
+                            _ => walk(value, words),
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, words)),
+                _ => {}
+            }
+        }
+        let mut words = Vec::new();
+        walk(spec, &mut words);
+        Spelling(words)
+    }
+
+    /// The variant a tag value becomes: the run of consecutive words in the spec's prose
+    /// that spells the tag (ignoring case), each word in UpperCamelCase
+    /// (`googlecloudspanner` -> `GoogleCloudSpanner`, `hipchat` -> `HipChat` from
+    /// "HipChat"). Of several such runs, the one with the most word starts wins, then the
+    /// first. A tag the prose never spells is its UpperCamelCase form (`gs` -> `Gs`).
+    pub(crate) fn variant_name(&self, tag: &str) -> String {
+        let plain = tag.to_upper_camel_case();
+        if tag.is_empty() || !tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+            return plain;
+        }
+        let mut best: Option<String> = None;
+        for start in 0..self.0.len() {
+            let mut spelled = String::new();
+            let mut name = String::new();
+            for word in &self.0[start..] {
+                spelled.push_str(&word.to_ascii_lowercase());
+                if !tag.starts_with(&spelled) {
+                    break;
+                }
+                name.push_str(&word.to_upper_camel_case());
+                if spelled.len() == tag.len() {
+                    let starts = |n: &str| n.chars().filter(char::is_ascii_uppercase).count();
+                    if best.as_deref().is_none_or(|b| starts(&name) > starts(b)) {
+                        best = Some(name.clone());
+                    }
+                    break;
+                }
+            }
+        }
+        best.filter(|name| name.eq_ignore_ascii_case(tag)).unwrap_or(plain)
+    }
 }
 
-/// The items of one union; fails when a mapped schema was not generated.
-pub(crate) fn items(union: &TaggedUnion, type_names: &BTreeSet<String>) -> Result<Vec<syn::Item>, GenError> {
+/// The items of one union; fails when a mapped schema was not generated. A union that is
+/// a request body also gets, per tag, a constructor returning the member's builder with
+/// the tag already set (`HookCreate::web()`), and conversions from its members and their
+/// builders, so a body is built without repeating its tag.
+pub(crate) fn items(
+    union: &TaggedUnion,
+    type_names: &BTreeSet<String>,
+    spelling: &Spelling,
+    is_request: bool,
+    types: &[syn::Item],
+) -> Result<Vec<syn::Item>, GenError> {
     if let Some((tag, target)) = union.variants.iter().find(|(_, target)| !type_names.contains(target)) {
         return Err(GenError::Extras(format!(
             "union `{}` maps `{tag}` to `{target}`, which progenitor did not generate",
@@ -28,7 +95,7 @@ pub(crate) fn items(union: &TaggedUnion, type_names: &BTreeSet<String>) -> Resul
     let name = format_ident!("{}", union.name);
     let property = &union.property;
     let tags: Vec<&String> = union.variants.iter().map(|(tag, _)| tag).collect();
-    let variants: Vec<syn::Ident> = tags.iter().map(|tag| format_ident!("{}", variant_name(tag))).collect();
+    let variants: Vec<syn::Ident> = tags.iter().map(|tag| format_ident!("{}", spelling.variant_name(tag))).collect();
     let payloads: Vec<syn::Ident> = union.variants.iter().map(|(_, target)| format_ident!("{}", target)).collect();
     let variant_docs: Vec<String> = tags.iter().map(|tag| format!("`{property}: {tag}`")).collect();
     let description = union.description.clone().unwrap_or_else(|| format!("`{}`", union.name));
@@ -83,5 +150,85 @@ pub(crate) fn items(union: &TaggedUnion, type_names: &BTreeSet<String>) -> Resul
         }
     };
     let file: syn::File = syn::parse2(tokens).expect("union tokens are valid Rust");
+    let mut items = file.items;
+    if is_request {
+        items.extend(request_items(union, spelling, types)?);
+    }
+    Ok(items)
+}
+
+/// Constructors and conversions of a union that is a request body.
+fn request_items(union: &TaggedUnion, spelling: &Spelling, types: &[syn::Item]) -> Result<Vec<syn::Item>, GenError> {
+    let name = format_ident!("{}", union.name);
+    let property = &union.property;
+    let setter = syn::parse_str::<syn::Ident>(property).unwrap_or_else(|_| format_ident!("{property}_"));
+    let mut tokens = proc_macro2::TokenStream::new();
+    let mut constructors = proc_macro2::TokenStream::new();
+    for (tag, target) in &union.variants {
+        if !struct_has_field(types, target, &setter) {
+            return Err(GenError::Extras(format!(
+                "union `{}`: member `{target}` has no field `{setter}` for its tag",
+                union.name
+            )));
+        }
+        let member = format_ident!("{target}");
+        let variant = spelling.variant_name(tag);
+        let function = format_ident!("{}", variant.to_snake_case());
+        let doc = format!(
+            "A `{property}: {tag}` body: the builder of [`{target}`] with `{property}` set. Convert it with \
+             `try_into()`, or hand it to the call's `.body(..)` as it is."
+        );
+        constructors.extend(quote! {
+            #[doc = #doc]
+            pub fn #function() -> builder::#member {
+                builder::#member::default().#setter(#tag)
+            }
+        });
+    }
+    let mut members: Vec<&String> = union.variants.iter().map(|(_, target)| target).collect();
+    members.sort();
+    members.dedup();
+    for target in members {
+        let member = format_ident!("{target}");
+        let tags: Vec<&String> = union.variants.iter().filter(|(_, t)| t == target).map(|(tag, _)| tag).collect();
+        if let [tag] = tags.as_slice() {
+            let variant = format_ident!("{}", spelling.variant_name(tag));
+            tokens.extend(quote! {
+                impl ::std::convert::From<#member> for #name {
+                    fn from(value: #member) -> Self {
+                        Self::#variant(value)
+                    }
+                }
+                impl ::std::convert::TryFrom<builder::#member> for #name {
+                    type Error = error::ConversionError;
+                    fn try_from(value: builder::#member) -> ::std::result::Result<Self, error::ConversionError> {
+                        ::std::result::Result::Ok(Self::#variant(#member::try_from(value)?))
+                    }
+                }
+            });
+        } else {
+            // Several tags share the member: its own tag field says which variant it is.
+            tokens.extend(quote! {
+                impl ::std::convert::TryFrom<builder::#member> for #name {
+                    type Error = error::ConversionError;
+                    fn try_from(value: builder::#member) -> ::std::result::Result<Self, error::ConversionError> {
+                        let member = #member::try_from(value)?;
+                        let value = ::serde_json::to_value(&member).map_err(|e| error::ConversionError::from(e.to_string()))?;
+                        <Self as ::serde::Deserialize>::deserialize(value).map_err(|e| error::ConversionError::from(e.to_string()))
+                    }
+                }
+            });
+        }
+    }
+    tokens.extend(quote! { impl #name { #constructors } });
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| GenError::Extras(format!("union `{}`: constructors are not Rust: {e}", union.name)))?;
     Ok(file.items)
+}
+
+fn struct_has_field(types: &[syn::Item], name: &str, field: &syn::Ident) -> bool {
+    types.iter().any(|item| {
+        matches!(item, syn::Item::Struct(s) if s.ident == name
+            && s.fields.iter().any(|f| f.ident.as_ref() == Some(field)))
+    })
 }
