@@ -40,3 +40,39 @@ async fn an_undeclared_method_on_a_known_path_is_405_naming_the_paths_methods() 
     assert_eq!(allow(&fake, "GET", &format!("{account}/nowhere")).await.0, 404);
     assert_eq!(allow(&fake, "GET", &format!("{account}/clusters")).await.0, 200);
 }
+
+/// Was a 500 ("fake answer outside the spec"): a HubSpot connection created with a
+/// database's fields was stored as sent, so its answer and every later list broke the
+/// union. The fields of another type are refused, as on an update, and nothing is stored.
+#[tokio::test]
+async fn a_new_connection_with_another_types_fields_is_422_and_stores_nothing() {
+    let fake = fake().await;
+    let (before, listed) = common::call(&fake, Method::GET, "/connections", None).await;
+    assert_eq!(before, 200);
+    let count = listed.as_array().map(Vec::len);
+    let body = serde_json::json!({
+        "name": "Orders database", "host": "orders-db.acme.example", "port": 5432,
+        "database": "orders", "username": "etl_reader", "password": "s3cret", "ssl": true
+    });
+    let (status, answer) = common::call(&fake, Method::POST, "/connections/hubspot", Some(body.clone())).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("does not apply to a hubspot connection"), "{answer}");
+    let (after, listed) = common::call(&fake, Method::GET, "/connections", None).await;
+    assert_eq!((after, listed.as_array().map(Vec::len)), (200, count));
+    // The same fields are a postgres connection's own.
+    let (status, answer) = common::call(&fake, Method::POST, "/connections/postgres", Some(body)).await;
+    assert_eq!((status, answer["type"].as_str()), (201, Some("postgres")), "{answer}");
+}
+
+/// Integers the spec bounds to 64 bits (ids, offsets, counts) and `nodes` below 1 are
+/// refused with a 422 that names them; the spec declares both, so a fuzzer does not send
+/// them as valid.
+#[tokio::test]
+async fn declared_integer_bounds_are_422() {
+    let fake = fake().await;
+    let (status, answer) = common::call(&fake, Method::GET, "/packages?offset=18300575330087637273572", None).await;
+    assert_eq!(status, 422, "{answer}");
+    let (status, answer) = common::call(&fake, Method::POST, "/clusters", Some(serde_json::json!({"nodes": 0}))).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("nodes"), "{answer}");
+}
