@@ -418,8 +418,11 @@ impl State {
         // An item keyed by a field of its own (accounts by `account_id`) gets a new key
         // unless the request chose one.
         let param = item_getter(scope, collection).and_then(|get| split_item(get.path)).map_or("id", |(_, p)| p);
+        // A blank key is no key (a slug cannot be empty: `/accounts/` is the list), so it
+        // is derived as when the field is absent.
+        let blank = body.get(param).is_none_or(|v| v.as_str().is_some_and(|s| s.trim().is_empty()));
         let key = match item.get(param) {
-            Some(Value::String(_)) if body.get(param).is_none() => {
+            Some(Value::String(_)) if blank => {
                 let key = format!("{}-{id}", param.trim_end_matches("_id"));
                 item.insert(param.into(), json!(key));
                 key

@@ -76,3 +76,24 @@ async fn declared_integer_bounds_are_422() {
     assert_eq!(status, 422, "{answer}");
     assert!(answer["message"].as_str().unwrap().contains("nodes"), "{answer}");
 }
+
+/// Was an answer outside the spec: an account created with a blank `account_id` got the
+/// key `""`, and `GET /accounts/` (its own URL) answered the list. A blank key is derived
+/// as an absent one.
+#[tokio::test]
+async fn an_account_with_a_blank_slug_gets_one_of_its_own() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let fake = fake().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/accounts", fake.base_url()))
+        .basic_auth(fake.api_key(), Some(""))
+        .json(&serde_json::json!({"name": "laptop", "region": "amazon-web-services::us-east-1", "account_id": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    let slug = answer["account_id"].as_str().unwrap();
+    assert!(!slug.is_empty(), "{answer}");
+    assert!(!answer["url"].as_str().unwrap().ends_with("/accounts/"), "{answer}");
+}
