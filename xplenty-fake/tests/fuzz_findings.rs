@@ -97,3 +97,14 @@ async fn an_account_with_a_blank_slug_gets_one_of_its_own() {
     assert!(!slug.is_empty(), "{answer}");
     assert!(!answer["url"].as_str().unwrap().ends_with("/accounts/"), "{answer}");
 }
+
+/// Was a 422: `GET /hooks?type=` sends the comma-joined `type` array empty, which the
+/// spec admits; it filters nothing.
+#[tokio::test]
+async fn an_empty_joined_array_filters_nothing() {
+    let fake = fake().await;
+    let (all, every) = common::call(&fake, Method::GET, "/hooks", None).await;
+    let (status, none) = common::call(&fake, Method::GET, "/hooks?type=", None).await;
+    assert_eq!((all, status), (200, 200), "{none}");
+    assert_eq!(every, none);
+}
