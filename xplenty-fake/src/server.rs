@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, Re
 use tokio::net::TcpStream;
 
 use crate::body::{Encoding, encoding};
-use crate::route::route;
+use crate::route::{Found, route};
 use crate::state::{Answer, Exchange, Fault, State};
 use crate::validate::{canonical_body, check_answer, check_request, validation};
 
@@ -192,8 +192,11 @@ async fn answer(
     let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
     let account_id = lock().account_id.clone();
-    let route = route(parts.method.as_str(), parts.uri.path(), &account_id);
-    let operation = route.as_ref().map(|r| r.operation.id);
+    let found = route(parts.method.as_str(), parts.uri.path(), &account_id);
+    let operation = match &found {
+        Found::Operation(r) => Some(r.operation.id),
+        _ => None,
+    };
     let mut request_body: Option<Value> = None;
     // Every answer goes through here, so the journal sees exactly what was sent.
     let finish = |answer: Answer, request_body: Option<Value>| {
@@ -220,8 +223,16 @@ async fn answer(
     if !acceptable(&parts.headers) {
         return finish(Answer::message(406, format!("Not acceptable: ask for {VENDOR}; version=2")), None);
     }
-    let Some(route) = route else {
-        return finish(Answer::message(404, "No such resource"), None);
+    let route = match found {
+        Found::Operation(route) => route,
+        Found::WrongMethod(allow) => {
+            let allow = allow.join(", ");
+            let message = format!("Method not allowed: this path takes {allow}");
+            let mut answer = Answer::message(405, message);
+            answer.headers.push(("allow".to_owned(), allow));
+            return finish(answer, None);
+        }
+        Found::Nothing => return finish(Answer::message(404, "No such resource"), None),
     };
     // The rate limit status is free of charge, as on the API.
     let free = route.operation.id == "get_rate_limit_status";

@@ -313,7 +313,8 @@ impl State {
         if let Some(refused) = crate::webhook::refusal(op.id, body.as_ref(), stored) {
             return Answer::message(422, refused);
         }
-        if let Some(refused) = mismatched_update(op.id, body.as_ref(), stored) {
+        let path_type = route.params.get("connection_type").map(String::as_str);
+        if let Some(refused) = mismatched_fields(op.id, body.as_ref(), stored, path_type) {
             return Answer::message(422, refused);
         }
         // Every item the path goes through must exist: `/clusters/9/instances` is a 404
@@ -417,8 +418,11 @@ impl State {
         // An item keyed by a field of its own (accounts by `account_id`) gets a new key
         // unless the request chose one.
         let param = item_getter(scope, collection).and_then(|get| split_item(get.path)).map_or("id", |(_, p)| p);
+        // A blank key is no key (a slug cannot be empty: `/accounts/` is the list), so it
+        // is derived as when the field is absent.
+        let blank = body.get(param).is_none_or(|v| v.as_str().is_some_and(|s| s.trim().is_empty()));
         let key = match item.get(param) {
-            Some(Value::String(_)) if body.get(param).is_none() => {
+            Some(Value::String(_)) if blank => {
                 let key = format!("{}-{id}", param.trim_end_matches("_id"));
                 item.insert(param.into(), json!(key));
                 key
@@ -974,17 +978,26 @@ impl State {
     }
 }
 
-/// An update is read against the stored item's type: settings or fields of another
-/// hook or connection type are a 422 naming the first of them (answering them would put
-/// the item outside its own schema).
-fn mismatched_update(operation: &str, body: Option<&Value>, stored: Option<&Value>) -> Option<String> {
+/// A write is read against its item's type, the stored one for an update and the path's
+/// for a new connection: settings or fields of another hook or connection type are a 422
+/// naming the first of them (storing them would put the item outside its own schema, and
+/// every later answer that carries it would break the spec).
+fn mismatched_fields(
+    operation: &str,
+    body: Option<&Value>,
+    stored: Option<&Value>,
+    path_type: Option<&str>,
+) -> Option<String> {
     let (answer, nested) = match operation {
         "update_hook" => ("get_hook", Some("settings")),
-        "update_connection" => ("get_connection", None),
+        "update_connection" | "create_connection" => ("get_connection", None),
         _ => return None,
     };
     let body = body?;
-    let tag = stored?.get("type")?.as_str()?;
+    let tag = match operation {
+        "create_connection" => path_type?,
+        _ => stored?.get("type")?.as_str()?,
+    };
     let object = match nested {
         Some(name) => body.get(name)?,
         None => body,

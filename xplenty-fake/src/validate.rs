@@ -209,8 +209,9 @@ pub(crate) fn check_request(
         }
         if schema["type"] == "array" {
             let items = &schema["items"];
+            // A joined array's empty text (`type=`) is the empty list.
             let values: Vec<Value> = if param.joined {
-                texts.iter().flat_map(|t| t.split(',')).map(|t| typed(items, t)).collect()
+                texts.iter().flat_map(|t| t.split(',')).filter(|t| !t.is_empty()).map(|t| typed(items, t)).collect()
             } else {
                 texts.iter().map(|t| typed(items, t)).collect()
             };

@@ -55,11 +55,12 @@ fn breakers(schema: &Value, in_url: bool) -> Vec<Value> {
     if schema.get("enum").is_some() && kind == Some("string") {
         out.push(json!("no-such-value"));
     }
-    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-        out.push(json!(min as i64 - 1));
+    // The 64-bit bounds the spec declares on ids and counts are broken one past them.
+    if let Some(below) = schema.get("minimum").and_then(Value::as_f64).and_then(|min| (min as i64).checked_sub(1)) {
+        out.push(json!(below));
     }
     if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-        out.push(json!(max as i64 + 1));
+        out.push((max as i64).checked_add(1).map_or_else(|| json!(i64::MAX as u64 + 1), |above| json!(above)));
     }
     out
 }

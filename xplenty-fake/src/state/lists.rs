@@ -76,8 +76,9 @@ pub(crate) fn apply(items: &mut Vec<Value>, query: &[(String, String)], collecti
                 items.retain(|i| terms.iter().all(|t| term_matches(i, t)));
             }
             "type" => {
-                let wanted: Vec<&str> = value.split(',').map(str::trim).collect();
-                if !wanted.contains(&"all") {
+                // `type=` is the empty list (as a comma-joined array is written): no filter.
+                let wanted: Vec<&str> = value.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+                if !wanted.is_empty() && !wanted.contains(&"all") {
                     items.retain(|i| i.get("type").and_then(Value::as_str).is_some_and(|t| wanted.contains(&t)));
                 }
             }
