@@ -24,7 +24,7 @@ fn client(server: &TestServer) -> Client {
 }
 
 fn cluster(id: u64) -> serde_json::Value {
-    json!({"id": id, "status": "available", "nodes": 2})
+    json!({"id": id, "name": "nightly", "status": "available", "nodes": 2})
 }
 
 async fn get(client: &Client) -> Result<types::Cluster, xplenty_api::Error> {

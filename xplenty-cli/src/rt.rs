@@ -1008,9 +1008,8 @@ async fn auto_cluster(
 ) -> Result<Result<u64, Outcome>, CliError> {
     let nodes = m.get_one::<u64>("nodes").copied().unwrap_or(2);
     let auto = |e: xplenty_api::Error| CliError::Input(format!("--cluster auto: {}", CliError::Api(e)));
-    let fits = |c: &Cluster| {
-        matches!(c.status, Some(ClusterStatus::Available | ClusterStatus::Idle)) && c.nodes == Some(nodes)
-    };
+    let fits =
+        |c: &Cluster| matches!(c.status, ClusterStatus::Available | ClusterStatus::Idle) && c.nodes == Some(nodes);
     let mut found = client.list_clusters().stream_all().try_filter(|c| std::future::ready(fits(c)));
     match unless_interrupted(ctx, found.try_next()).await {
         Err(signal) => return Ok(Err(Outcome::Interrupted(signal))),
@@ -1049,18 +1048,17 @@ async fn auto_cluster(
         .poll_interval(poll(m, ctx))
         .deadline(deadline(m))
         .on_event(move |event| {
-            watched.set_message(event.resource.status.as_ref().map(|s| s.to_string()).unwrap_or_default());
+            watched.set_message(event.resource.status.to_string());
         })
         .until_done();
     let waited = unless_interrupted(ctx, wait).await;
     bar.finish_and_clear();
     match waited {
         Err(signal) => Ok(Err(Outcome::Interrupted(signal))),
-        Ok(Ok(cluster)) if matches!(cluster.status, Some(ClusterStatus::Available | ClusterStatus::Idle)) => Ok(Ok(id)),
-        Ok(Ok(cluster)) => Err(CliError::Input(format!(
-            "--cluster auto: cluster {id} ended {} instead of available",
-            cluster.status.map(|s| s.to_string()).unwrap_or_default()
-        ))),
+        Ok(Ok(cluster)) if matches!(cluster.status, ClusterStatus::Available | ClusterStatus::Idle) => Ok(Ok(id)),
+        Ok(Ok(cluster)) => {
+            Err(CliError::Input(format!("--cluster auto: cluster {id} ended {} instead of available", cluster.status)))
+        }
         Ok(Err(e)) => Ok(Err(wait_error(&format!("cluster {id}"), e)?)),
     }
 }

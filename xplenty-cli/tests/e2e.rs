@@ -419,9 +419,9 @@ async fn sigint_during_the_wait_stops_the_job_and_terminates_the_cluster_it_crea
     assert!(terminations[0].0.contains(&format!("/clusters/{cluster}")) && terminations[0].1 < 300);
     let client = fake.client();
     let job = client.get_job().job_id(job).send().await.unwrap().into_inner();
-    assert_eq!(job.status.map(|s| s.to_string()).as_deref(), Some("pending_stoppage"));
+    assert_eq!(job.status.to_string(), "pending_stoppage");
     let cluster = client.get_cluster().cluster_id(cluster).send().await.unwrap().into_inner();
-    assert_eq!(cluster.status.map(|s| s.to_string()).as_deref(), Some("pending_terminate"));
+    assert_eq!(cluster.status.to_string(), "pending_terminate");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -521,7 +521,7 @@ async fn tables_take_their_form_from_the_answer() {
     // A log is its text.
     let log = table(&["jobs", "log", "90187"]).await;
     let json = ok(&fake, &["jobs", "log", "90187"]).await;
-    assert_eq!(log.trim_end(), json["body"].as_str().unwrap());
+    assert_eq!(log.trim_end(), json["body"].as_str().unwrap().trim_end());
     // Instances under their own columns, one row each.
     let instances = table(&["clusters", "instances", "812"]).await;
     let rows = ok(&fake, &["clusters", "instances", "812"]).await;
@@ -683,11 +683,16 @@ async fn jobs_wait_and_schedules_run_wait_exit_as_jobs_run_wait() {
     let output = xplenty(&fake, "fake-api-key", &["jobs", "wait", "999999"]).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
-    // The fake's run_schedule starts no job: the wait ends at its deadline (exit 5).
+    // The schedule's run starts a job (the fake, like the service, names the schedule as its
+    // creator); the wait exits as `jobs run --wait` does: 3 while jobs fail, 0 once they complete.
     let output =
-        xplenty(&fake, "fake-api-key", &["schedules", "run", "55", "--wait", "--timeout", "1", "--poll", "0.2"]).await;
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
-    assert!(stderr(&output).contains("no job of this run appeared"), "{}", stderr(&output));
+        xplenty(&fake, "fake-api-key", &["schedules", "run", "55", "--wait", "--timeout", "60", "--poll", "0.1"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("schedule 55 started job"), "{}", stderr(&output));
+    fake.fail_jobs(false);
+    let output =
+        xplenty(&fake, "fake-api-key", &["schedules", "run", "55", "--wait", "--timeout", "60", "--poll", "0.1"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
     let account = ok(&fake, &["account"]).await;
     assert_eq!(account["account_id"], "acme-analytics");

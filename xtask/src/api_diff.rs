@@ -251,6 +251,13 @@ fn type_of(schema: &Value) -> String {
         Some("object") if schema["additionalProperties"].is_object() => {
             format!("map<{}>", type_of(&schema["additionalProperties"]))
         }
+        // The Rust integer type, not the spelling: `minimum: 0` and `format: uint64` are both u64.
+        Some("integer") => {
+            let format = schema["format"].as_str().unwrap_or("");
+            let unsigned = format.starts_with("uint") || schema["minimum"].as_f64().is_some_and(|m| m >= 0.0);
+            let width = format.trim_start_matches(|c: char| c.is_alphabetic());
+            format!("{}{}", if unsigned { "u" } else { "i" }, if width.is_empty() { "64" } else { width })
+        }
         Some(ty) => match schema["format"].as_str() {
             Some(format) => format!("{ty}/{format}"),
             None => ty.to_owned(),
@@ -424,6 +431,22 @@ mod tests {
             changes(|s| cluster(s)["required"] = json!(["id", "name"])),
             one(true, "Cluster: field name is now required")
         );
+    }
+
+    #[test]
+    fn an_integer_spelled_differently_with_the_same_rust_type_is_no_change() {
+        let nodes =
+            |s: &mut Value, schema: Value| s["components"]["schemas"]["ClusterCreate"]["properties"]["nodes"] = schema;
+        let mut old = base();
+        nodes(&mut old, json!({"type": "integer", "minimum": 0}));
+        let mut new = base();
+        nodes(
+            &mut new,
+            json!({"type": "integer", "minimum": 0, "format": "uint64", "maximum": 9_223_372_036_854_775_807_u64}),
+        );
+        assert!(diff(&old, &new).is_empty());
+        nodes(&mut new, json!({"type": "integer", "format": "int32"}));
+        assert_eq!(diff(&old, &new)[0].what, "ClusterCreate: field nodes retyped: u64 -> i32");
     }
 
     #[test]
