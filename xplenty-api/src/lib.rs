@@ -5,6 +5,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // What only the generated code calls: crate-private, reached through `crate::` paths.
+#[doc(hidden)]
+pub mod body_rules;
 mod call;
 mod config;
 mod decode;

@@ -1172,50 +1172,17 @@ async fn wait_cluster_until(
     }
 }
 
-/// A field a body must carry (from the spec's `required`), named when it is missing.
-#[derive(Debug, Clone, Copy)]
-pub struct Rule<'a> {
-    /// The union member (the tag's value) it applies to; empty for every body.
-    pub when: &'a str,
-    pub field: &'a str,
-    /// The allowed values, when the field is an enum.
-    pub one_of: &'a [&'a str],
-}
-
-/// The rules of one body; `tag` is a union body's tag field (empty otherwise).
-#[derive(Debug, Clone, Copy)]
-pub struct Rules<'a> {
-    pub tag: &'a str,
-    pub rules: &'a [Rule<'a>],
-}
+/// The rules the generated commands check bodies by: the fake's 422 names a refused body
+/// by the same ones, in the same words.
+pub use xplenty_api::body_rules::{Rule, Rules};
 
 /// Refuses a body that lacks a required field, naming it and its allowed values
 /// ("`type` is required: one of web, slack, ..."), before serde's wording would.
 pub fn check_body(body: &Value, rules: &Rules<'_>) -> Result<(), CliError> {
-    let Value::Object(object) = body else { return Ok(()) };
-    let tag = object.get(rules.tag).and_then(Value::as_str);
-    for rule in rules.rules {
-        if !rule.when.is_empty() && tag != Some(rule.when) {
-            continue;
-        }
-        let one_of =
-            if rule.one_of.is_empty() { String::new() } else { format!(": one of {}", rule.one_of.join(", ")) };
-        let member = if rule.when.is_empty() { String::new() } else { format!(" for {} {}", rules.tag, rule.when) };
-        match object.get(rule.field) {
-            None | Some(Value::Null) => {
-                return Err(CliError::Usage(format!(
-                    "`{}` is required{member}{one_of} (see --body-template)",
-                    rule.field
-                )));
-            }
-            // A union's tag chooses the shape: any other value is refused here.
-            Some(Value::String(value)) if rule.field == rules.tag && !rule.one_of.contains(&value.as_str()) => {
-                return Err(CliError::Usage(format!("`{}` is `{value}`, not{one_of}", rule.field)));
-            }
-            Some(_) => {}
-        }
+    match xplenty_api::body_rules::refusal(body, rules) {
+        Some(refusal) => Err(CliError::Usage(format!("{refusal} (see --body-template)"))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `--body-template`: prints the starting body (the one for `--TAG` of a union body, when

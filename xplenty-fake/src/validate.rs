@@ -57,6 +57,9 @@ pub(crate) struct Validation {
     pub(crate) body_required: bool,
     pub(crate) body: &'static str,
     pub(crate) body_strict: &'static str,
+    /// The body's required fields and union tag, checked first: a refusal names the field
+    /// and its allowed values, as the CLI's does.
+    pub(crate) rules: xplenty_api::body_rules::Rules<'static>,
     pub(crate) accepts: Accepts,
     pub(crate) answer: &'static str,
     pub(crate) answer_strict: &'static str,
@@ -233,7 +236,11 @@ pub(crate) fn check_request(
             }
             None => None,
         };
-        if let Some(body) = body {
+        if let Some(refusal) = body.and_then(|body| xplenty_api::body_rules::refusal(body, &spec.rules)) {
+            // The schema's own words for the same fault ("not valid under any of the
+            // schemas listed in the 'anyOf' keyword") say less.
+            problems.push(refusal);
+        } else if let Some(body) = body {
             problems.extend(describe(compiled, body, |pointer| {
                 if pointer.is_empty() { "body".to_owned() } else { format!("field {pointer}") }
             }));

@@ -93,9 +93,20 @@ async fn invalid_fields_are_422_and_unknown_ids_404() {
     let clusters = format!("/{}/api/clusters", fake.account_id());
     // The generated client cannot even build a cluster without `nodes`: send it raw.
     let answer = raw(&fake, "POST", &clusters, &headers, Some(json!({"name": "no nodes"}))).await;
-    assert_eq!((answer.status, answer.body["message"].as_str()), (422, Some("nodes is required")));
+    assert_eq!((answer.status, answer.body["message"].as_str()), (422, Some("`nodes` is required")));
     let answer = raw(&fake, "POST", &clusters, &headers, Some(json!({"nodes": 0}))).await;
     assert_eq!(answer.status, 422);
+    // A union body names its tag and the allowed values, in the CLI's words (one check).
+    let hooks = format!("/{}/api/hooks", fake.account_id());
+    let refusals = [
+        (json!({"name": "no type"}), "`type` is required: one of web, slack, hipchat, email, pagerduty"),
+        (json!({"type": "fax"}), "`type` `fax` is not one of web, slack, hipchat, email, pagerduty"),
+        (json!({"type": "slack", "events": ["job"]}), "`settings` is required for type slack"),
+    ];
+    for (body, message) in refusals {
+        let answer = raw(&fake, "POST", &hooks, &headers, Some(body.clone())).await;
+        assert_eq!((answer.status, answer.body["message"].as_str()), (422, Some(message)), "{body}");
+    }
 
     let client = fake.client_builder().retry_policy(RetryPolicy::disabled()).build().unwrap();
     for (cluster, package) in [(812_u64, 1_u64), (1, 2041)] {
@@ -155,7 +166,7 @@ async fn per_type_and_nested_collections_are_stateful() {
         serde_json::from_value(json!({"name": "warehouse", "host": "db.example", "port": 3306})).unwrap();
     let created = client.create_connection().connection_type("mysql").body(params).send().await.unwrap();
     let database = |c: &types::Connection| match c {
-        types::Connection::Mysql(db) => Some(db.clone()),
+        types::Connection::MySql(db) => Some(db.clone()),
         _ => None,
     };
     let created = database(&created).expect("a mysql connection, typed by the path's type");

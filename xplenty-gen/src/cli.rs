@@ -26,6 +26,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
+use crate::body_rules::{BodyRules, union_members};
 use crate::spec::model::resolve;
 use crate::{GenError, Location, Operation, SuccessBody};
 
@@ -579,13 +580,7 @@ fn operation_code(
                 return Ok(outcome);
             }
         });
-        let tag_name = shape.union.as_ref().map(|(tag, _)| tag.clone()).unwrap_or_default();
-        let rules = shape
-            .rules
-            .iter()
-            .filter(|rule| !(run_job && rule.field == "cluster_id"))
-            .map(|Rule { when, field, one_of }| quote!(crate::rt::Rule { when: #when, field: #field, one_of: &[#(#one_of),*] }));
-        let rules = quote!(crate::rt::Rules { tag: #tag_name, rules: &[#(#rules),*] });
+        let rules = shape.rules.tokens(&quote!(crate::rt), |rule| run_job && rule.field == "cluster_id");
         if run_job {
             // `jobs run --cluster auto` chooses the cluster later (`rt::run_job`); the rest
             // of the body is checked now.
@@ -862,74 +857,35 @@ fn speak_commands(text: &str) -> String {
     })
 }
 
-/// A field a body must carry, as the refusal names it: "`type` is required: one of ...".
-struct Rule {
-    /// The union member (its tag value) it applies to; empty for every body.
-    when: String,
-    field: String,
-    /// The allowed values, when the field is an enum.
-    one_of: Vec<String>,
-}
-
 /// What the spec says of a body beyond its Rust type: templates, a union's tag, rules.
 struct BodyShape {
-    /// Union members' tag values (sorted as the mapping lists them) and the tag property.
+    /// Union members' tag values (in `oneOf` order) and the tag property.
     union: Option<(String, Vec<String>)>,
     /// (tag value or "", template JSON), the untagged one first.
     templates: Vec<(String, String)>,
-    rules: Vec<Rule>,
+    rules: BodyRules,
 }
 
 fn body_shape(raw: &Value, schema_name: &str) -> BodyShape {
     let pointer = format!("/components/schemas/{schema_name}");
     let schema = raw.pointer(&pointer).map(|s| resolve(raw, s)).unwrap_or(&Value::Null);
-    let mut shape =
-        BodyShape { union: None, templates: vec![(String::new(), template(raw, schema))], rules: Vec::new() };
-    let tag = schema.pointer("/discriminator/propertyName").and_then(Value::as_str);
-    let mapping = schema.pointer("/discriminator/mapping").and_then(Value::as_object);
-    if let (Some(tag), Some(mapping)) = (tag, mapping) {
-        // In the order `oneOf` lists them (the mapping's keys may come sorted).
-        let refs: Vec<&str> = schema
-            .get("oneOf")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.get("$ref")?.as_str())
-            .collect();
-        let mut mapping: Vec<(&String, &Value)> = mapping.iter().collect();
-        mapping.sort_by_key(|(_, r)| refs.iter().position(|x| Some(*x) == r.as_str()).unwrap_or(usize::MAX));
-        let members: Vec<String> = mapping.iter().map(|(k, _)| (*k).clone()).collect();
-        shape.rules.push(Rule { when: String::new(), field: tag.to_owned(), one_of: members.clone() });
-        for (value, reference) in mapping {
-            let member = reference.as_str().and_then(|r| r.strip_prefix('#')).and_then(|r| raw.pointer(r));
-            let Some(member) = member.map(|m| resolve(raw, m)) else { continue };
+    let mut shape = BodyShape {
+        union: None,
+        templates: vec![(String::new(), template(raw, schema))],
+        rules: BodyRules::of(raw, schema),
+    };
+    if let Some((tag, members)) = union_members(raw, schema) {
+        for (value, member) in &members {
             let mut text = template(raw, member);
             if let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) {
                 object.insert(tag.to_owned(), Value::String(value.clone()));
                 text = serde_json::to_string_pretty(&Value::Object(object)).unwrap_or(text);
             }
             shape.templates.push((value.clone(), text));
-            shape.rules.extend(required_rules(raw, member, value).into_iter().filter(|r| r.field != tag));
         }
-        shape.union = Some((tag.to_owned(), members));
-    } else {
-        shape.rules = required_rules(raw, schema, "");
+        shape.union = Some((tag.to_owned(), members.into_iter().map(|(value, _)| value).collect()));
     }
     shape
-}
-
-/// The required fields of an object schema, with their allowed values.
-fn required_rules(raw: &Value, schema: &Value, when: &str) -> Vec<Rule> {
-    let required = schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-    required
-        .map(|field| {
-            let one_of = match schema.pointer(&format!("/properties/{field}")).map(|p| kind_of(raw, p)) {
-                Some(Kind::String(values)) => values,
-                _ => Vec::new(),
-            };
-            Rule { when: when.to_owned(), field: field.to_owned(), one_of }
-        })
-        .collect()
 }
 
 /// A starting body: the schema's example (checked against the schema by the spec

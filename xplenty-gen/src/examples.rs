@@ -270,8 +270,9 @@ pub const ACCEPTS_EXTENSION: &str = "x-accepts";
 /// The fake's `VALIDATION`, one row per operation in the order given: the JSON Schemas
 /// (by [`crate::to_json_schema`], the code the spec's own tests use) of its path and query
 /// parameters, its request body and its success answer, as JSON text, each also as the
-/// spec writes it (without the tolerant widening), and what the request body's
-/// [`ACCEPTS_EXTENSION`] declares.
+/// spec writes it (without the tolerant widening), the rules its body is refused by in
+/// words (`xplenty_api::body_rules`), and what the request body's [`ACCEPTS_EXTENSION`]
+/// declares.
 pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
     let rows = operations.iter().map(|op| {
         let raw = &root["paths"][&op.path][op.method.to_lowercase()];
@@ -294,6 +295,11 @@ pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
             .map(|s| crate::json_schema::to_strict_json_schema(root, s).to_string())
             .unwrap_or_default();
         let body_required = body.is_some_and(|b| b["required"] == Value::Bool(true));
+        let rules = body
+            .and_then(|b| b.pointer("/content/application~1json/schema"))
+            .map(|s| crate::body_rules::BodyRules::of(root, s))
+            .unwrap_or_default()
+            .tokens(&quote!(::xplenty_api::body_rules), |_| false);
         let accepts = body.and_then(|b| b.get(ACCEPTS_EXTENSION));
         let wrapper = accepts.and_then(|a| a["wrapper"].as_str()).unwrap_or_default();
         let forms: Vec<&str> =
@@ -319,6 +325,7 @@ pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
                 body_required: #body_required,
                 body: #body_schema,
                 body_strict: #body_strict,
+                rules: #rules,
                 accepts: Accepts { wrapper: #wrapper, forms: &[#(#forms),*], aliases: &[#(#aliases),*] },
                 answer: #answer,
                 answer_strict: #answer_strict,

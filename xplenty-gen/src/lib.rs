@@ -11,6 +11,7 @@
 //! target take its [`Generated`]. The spec-derived test code ([`examples`]) needs the
 //! model alone.
 
+mod body_rules;
 mod cli;
 mod endpoints;
 mod error;
