@@ -22,13 +22,14 @@ use std::collections::BTreeSet;
 
 use crate::GenError;
 use crate::spec::model::Model;
+use crate::spec::spelling::Spelling;
 
 /// Runs every pass on progenitor's file. `type_names` (progenitor's) gains the types the
 /// passes add.
 pub(crate) fn apply(file: &mut syn::File, model: &Model, type_names: &mut BTreeSet<String>) -> Result<(), GenError> {
     // The unions replace what progenitor would emit for them; lists may carry them.
     type_names.extend(model.unions.iter().map(|u| u.name.clone()));
-    let spelling = unions::Spelling::of(&model.spec.raw);
+    let spelling = Spelling::of(&model.spec.raw);
     send::apply(module_mut(file, "builder")?, model, type_names)?;
     let operation_builders = module_mut(file, "builder")?.clone();
     let types = module_mut(file, "types")?;
@@ -36,7 +37,7 @@ pub(crate) fn apply(file: &mut syn::File, model: &Model, type_names: &mut BTreeS
     body_setters::apply(types);
     answer_structs::apply(types);
     untagged_names::apply(types)?;
-    let mut new_types: Vec<syn::Item> = model.open_enums.iter().flat_map(open_enums::items).collect();
+    let mut new_types: Vec<syn::Item> = model.open_enums.iter().flat_map(|e| open_enums::items(e, &spelling)).collect();
     for union in &model.unions {
         new_types.extend(unions::items(union, type_names, &spelling, request_unions.contains(&union.name), types)?);
     }

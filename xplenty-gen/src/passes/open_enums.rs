@@ -2,24 +2,16 @@
 //! variant, so a value this client does not know decodes instead of failing (typify
 //! emits closed enums; progenitor is told to use these through `with_replacement`).
 
-use heck::ToUpperCamelCase;
 use quote::{format_ident, quote};
 
 use crate::spec::model::OpenEnum;
+use crate::spec::spelling::Spelling;
 
-/// The variant name of an open enum value: its UpperCamelCase form, with `Value` appended
-/// when that form is a Rust keyword (`self` would be `Self`), so it stays an identifier.
-pub(crate) fn variant_name(value: &str) -> String {
-    let name = value.to_upper_camel_case();
-    let word =
-        name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
-    if word && syn::parse_str::<syn::Ident>(&name).is_err() { format!("{name}Value") } else { name }
-}
-
-pub(crate) fn items(open_enum: &OpenEnum) -> Vec<syn::Item> {
+/// The enum, its variants named by `spelling`.
+pub(crate) fn items(open_enum: &OpenEnum, spelling: &Spelling) -> Vec<syn::Item> {
     let name = format_ident!("{}", open_enum.name);
     let values = &open_enum.values;
-    let variants: Vec<syn::Ident> = values.iter().map(|v| format_ident!("{}", variant_name(v))).collect();
+    let variants: Vec<syn::Ident> = values.iter().map(|v| format_ident!("{}", spelling.variant_name(v))).collect();
     let variant_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     let description = open_enum.description.clone().unwrap_or_else(|| format!("`{}`", open_enum.name));
     let tokens = quote! {

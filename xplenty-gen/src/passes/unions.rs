@@ -6,74 +6,12 @@
 
 use std::collections::BTreeSet;
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToSnakeCase;
 use quote::{format_ident, quote};
 
 use crate::GenError;
 use crate::spec::model::TaggedUnion;
-
-/// How the spec's own prose spells words: every word of its descriptions, summaries and
-/// titles. A tag is a run of lowercase letters (`googlecloudspanner`); the prose says
-/// where its words begin ("Google Cloud Spanner").
-pub(crate) struct Spelling(Vec<String>);
-
-impl Spelling {
-    pub(crate) fn of(spec: &serde_json::Value) -> Spelling {
-        fn walk(value: &serde_json::Value, words: &mut Vec<String>) {
-            match value {
-                serde_json::Value::Object(object) => {
-                    for (key, value) in object {
-                        match (key.as_str(), value) {
-                            ("description" | "summary" | "title", serde_json::Value::String(text)) => words.extend(
-                                text.split(|c: char| !c.is_ascii_alphanumeric())
-                                    .filter(|w| !w.is_empty())
-                                    .map(str::to_owned),
-                            ),
-                            _ => walk(value, words),
-                        }
-                    }
-                }
-                serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, words)),
-                _ => {}
-            }
-        }
-        let mut words = Vec::new();
-        walk(spec, &mut words);
-        Spelling(words)
-    }
-
-    /// The variant a tag value becomes: the run of consecutive words in the spec's prose
-    /// that spells the tag (ignoring case), each word in UpperCamelCase
-    /// (`googlecloudspanner` -> `GoogleCloudSpanner`, `hipchat` -> `HipChat` from
-    /// "HipChat"). Of several such runs, the one with the most word starts wins, then the
-    /// first. A tag the prose never spells is its UpperCamelCase form (`gs` -> `Gs`).
-    pub(crate) fn variant_name(&self, tag: &str) -> String {
-        let plain = tag.to_upper_camel_case();
-        if tag.is_empty() || !tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-            return plain;
-        }
-        let mut best: Option<String> = None;
-        for start in 0..self.0.len() {
-            let mut spelled = String::new();
-            let mut name = String::new();
-            for word in &self.0[start..] {
-                spelled.push_str(&word.to_ascii_lowercase());
-                if !tag.starts_with(&spelled) {
-                    break;
-                }
-                name.push_str(&word.to_upper_camel_case());
-                if spelled.len() == tag.len() {
-                    let starts = |n: &str| n.chars().filter(char::is_ascii_uppercase).count();
-                    if best.as_deref().is_none_or(|b| starts(&name) > starts(b)) {
-                        best = Some(name.clone());
-                    }
-                    break;
-                }
-            }
-        }
-        best.filter(|name| name.eq_ignore_ascii_case(tag)).unwrap_or(plain)
-    }
-}
+use crate::spec::spelling::Spelling;
 
 /// The items of one union; fails when a mapped schema was not generated. A union that is
 /// a request body also gets, per tag, a constructor returning the member's builder with

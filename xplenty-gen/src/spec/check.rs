@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::Spec;
 use crate::spec::model::GLOBAL_SERVER;
 use crate::spec::normalise::VENDOR_MEDIA_TYPE;
+use crate::spec::spelling::Spelling;
 use crate::spec::tolerance;
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -37,13 +38,16 @@ impl fmt::Display for Problem {
 
 /// Checks every rule and returns every problem, in document order.
 pub fn check(spec: &Spec) -> Vec<Problem> {
-    let mut checker = Checker { root: &spec.raw, problems: Vec::new(), operation: None };
+    let spelling = Spelling::of(&spec.raw);
+    let mut checker = Checker { root: &spec.raw, spelling: &spelling, problems: Vec::new(), operation: None };
     checker.document();
     checker.problems
 }
 
 struct Checker<'a> {
     root: &'a Value,
+    /// How enum values become variant names, checked here for clashes.
+    spelling: &'a Spelling,
     problems: Vec<Problem>,
     operation: Option<String>,
 }
@@ -300,7 +304,7 @@ impl<'a> Checker<'a> {
                 continue;
             };
             // A keyword (`self` -> `Self`) gets `Value` appended there.
-            let variant = crate::passes::open_enums::variant_name(value);
+            let variant = self.spelling.variant_name(value);
             let valid = variant.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && variant.chars().all(|c| c.is_ascii_alphanumeric())
                 && variant != "Unknown";

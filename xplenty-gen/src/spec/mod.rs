@@ -6,4 +6,5 @@ pub(crate) mod check;
 pub(crate) mod load;
 pub(crate) mod model;
 pub(crate) mod normalise;
+pub(crate) mod spelling;
 pub(crate) mod tolerance;
