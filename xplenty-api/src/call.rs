@@ -1,15 +1,15 @@
-//! One logical call: its context (the operation, and the record the `exec` hook writes
-//! once its attempts end), and the conversion of progenitor's error into
-//! [`crate::Error`] with that context.
+//! One call, one way through: the generated code builds the request and names its
+//! operation's row; [`send`] hands both to the attempt loop (`attempts.rs`), which returns
+//! the answer and the call's record as plain values, and reads the answer as the row
+//! documents it (its success status, with or without a body).
 
-use std::cell::RefCell;
-use std::future::Future;
-
-use progenitor_client::{ClientHooks, OperationInfo};
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
 use reqwest::{Request, StatusCode};
+use serde::de::DeserializeOwned;
 
 use crate::meta::Operation;
-use crate::{Client, Error, RateLimit, ResponseValue, types};
+use crate::{Client, Error, ErrorKind, RateLimit, ResponseValue, types};
 
 /// What the attempts of one call saw; read when the call fails.
 #[derive(Debug, Default, Clone)]
@@ -34,64 +34,66 @@ pub(crate) struct CallRecord {
     pub(crate) link: Option<String>,
 }
 
-/// The context of one call: the operation (settled at generation, handed in by the
-/// generated `send`) and what its attempts saw, written once when they end.
-struct Call {
+/// An answer, its body read whole (up to the client's size limit).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// What generated code hands the runtime: the request it built, or why it could not.
+pub(crate) type Built = Result<Request, progenitor_client::Error<types::Error>>;
+
+/// Every generated `send`: the call of `operation` with the request the builder built,
+/// its answer decoded as `T`.
+pub(crate) async fn send<T: DeserializeOwned>(
+    client: &Client,
     operation: &'static Operation,
-    record: RefCell<CallRecord>,
+    request: Built,
+) -> Result<ResponseValue<T>, Error> {
+    let (answer, record) = exchange(client, operation, request).await?;
+    decode(operation, answer, record)
 }
 
-tokio::task_local! {
-    static CALL: Call;
-}
-
-/// The operation of the call `exec` runs in.
-pub(crate) fn operation() -> Option<&'static Operation> {
-    CALL.try_with(|call| call.operation).ok()
-}
-
-/// Stores what the attempts of the current call saw (no-op outside one).
-pub(crate) fn finish(record: CallRecord) {
-    let _ = CALL.try_with(|call| *call.record.borrow_mut() = record);
-}
-
-/// What a generated call returns.
-pub(crate) type Generated<T> = Result<ResponseValue<T>, progenitor_client::Error<types::Error>>;
-
-/// What every generated `send_raw` does once its request is built: the hooks around the
-/// attempts, then the answer read as `T` when it has the documented `success` status, as
-/// the API's error for 4xx and 5xx, and as unexpected otherwise.
-pub(crate) async fn exchange<T: serde::de::DeserializeOwned>(
+/// Sends the request and returns the answer when it has the documented status, with the
+/// record of the call; any other outcome is the call's [`Error`]. Not generic, so the
+/// attempts compile once, not once per answer type.
+pub(crate) async fn exchange(
     client: &Client,
-    request: Request,
-    info: &OperationInfo,
-    success: u16,
-) -> Generated<T> {
-    let response = respond(client, request, info).await?;
-    refuse_too_large()?;
-    decode(documented(response, success).await?).await
-}
-
-/// [`exchange`] for an operation documented to answer without a body.
-pub(crate) async fn exchange_empty(
-    client: &Client,
-    request: Request,
-    info: &OperationInfo,
-    success: u16,
-) -> Generated<()> {
-    let response = respond(client, request, info).await?;
-    refuse_too_large()?;
-    Ok(ResponseValue::empty(documented(response, success).await?))
-}
-
-/// An answer past the size limit was not read: the call fails, whatever its status
-/// (`Error::from_generated` reads why from the record).
-#[allow(clippy::result_large_err)] // progenitor's error: what `exchange` returns anyway
-fn refuse_too_large() -> Result<(), progenitor_client::Error<types::Error>> {
-    if CALL.try_with(|call| call.record.borrow().too_large.is_some()).unwrap_or(false) {
-        return Err(progenitor_client::Error::Custom("the answer is too large".to_owned()));
+    operation: &'static Operation,
+    request: Built,
+) -> Result<(Answer, CallRecord), Error> {
+    let request = request.map_err(|error| Error::unsent(operation.id, error))?;
+    let (outcome, record) = client.attempts(request, operation).await;
+    if record.too_large.is_some() {
+        return Err(Error::new(ErrorKind::TooLarge, operation.id, record));
     }
-    Ok(())
+    match outcome {
+        Err(error) => Err(Error::transport(operation.id, error, record)),
+        Ok(answer) if answer.status.as_u16() == operation.status => Ok((answer, record)),
+        // The API's error for 4xx and 5xx, an unexpected answer otherwise: the attempts
+        // read its status, message and rate limit into the record.
+        Ok(_) => Err(Error::new(ErrorKind::Status, operation.id, record)),
+    }
+}
+
+/// The answer read as `T`: its JSON body, or `()` for an operation documented to answer
+/// without one (the body, if any, is not read).
+pub(crate) fn decode<T: DeserializeOwned>(
+    operation: &'static Operation,
+    answer: Answer,
+    record: CallRecord,
+) -> Result<ResponseValue<T>, Error> {
+    let decoded = if operation.answers_body {
+        serde_json::from_slice(&answer.body)
+    } else {
+        T::deserialize(serde_json::Value::Null)
+    };
+    match decoded {
+        Ok(inner) => Ok(ResponseValue::new(inner, answer.status, answer.headers)),
+        Err(error) => Err(Error::decode(operation.id, &answer.body, error, record)),
+    }
 }
 
 /// Reads a body up to `limit` bytes, chunk by chunk; `None` when it is longer (a
@@ -119,73 +121,4 @@ pub(crate) async fn read_limited(
         collected.extend_from_slice(&data);
     }
     Ok(Some(collected.freeze()))
-}
-
-/// The answer if it has the documented `success` status; otherwise the error its status
-/// is: the API's error for 4xx and 5xx, unexpected for anything else.
-async fn documented(
-    response: reqwest::Response,
-    success: u16,
-) -> Result<reqwest::Response, progenitor_client::Error<types::Error>> {
-    match response.status().as_u16() {
-        status if status == success => Ok(response),
-        400..=599 => Err(progenitor_client::Error::ErrorResponse(decode(response).await?)),
-        _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
-    }
-}
-
-/// What progenitor's `ResponseValue::from_response` does, with the headers moved out of
-/// the answer instead of copied.
-async fn decode<T: serde::de::DeserializeOwned, E>(
-    mut response: reqwest::Response,
-) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await.map_err(progenitor_client::Error::ResponseBodyError)?;
-    match serde_json::from_slice(&body) {
-        Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
-        Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(body, e)),
-    }
-}
-
-/// The hooks in progenitor's order: `pre`, `exec` (the attempts), `post`.
-async fn respond(
-    client: &Client,
-    mut request: Request,
-    info: &OperationInfo,
-) -> Result<reqwest::Response, progenitor_client::Error<types::Error>> {
-    client.pre(&mut request, info).await?;
-    let result = client.exec(request, info).await;
-    client.post(&result, info).await?;
-    Ok(result?)
-}
-
-/// Runs one generated call and converts its error, naming the operation. The answer is
-/// returned from inside the call's scope rather than through [`recorded`]'s pair: it is
-/// large (`ResponseValue<Cluster>` is over a kilobyte), and each layer moves it.
-pub(crate) async fn send<T>(
-    operation: &'static Operation,
-    call: impl Future<Output = Generated<T>>,
-) -> Result<ResponseValue<T>, Error> {
-    in_call(operation, async move {
-        call.await.map_err(|error| Error::from_generated(operation.id, error, CALL.with(|call| call.record.take())))
-    })
-    .await
-}
-
-/// Runs one generated call and hands back what its attempts saw beside its result.
-pub(crate) async fn recorded<T>(
-    operation: &'static Operation,
-    call: impl Future<Output = Generated<T>>,
-) -> (Generated<T>, CallRecord) {
-    in_call(operation, async move {
-        let result = call.await;
-        (result, CALL.with(|call| call.record.take()))
-    })
-    .await
-}
-
-/// Runs `work` as one call of `operation`, with an empty record for its attempts.
-fn in_call<F: Future>(operation: &'static Operation, work: F) -> impl Future<Output = F::Output> {
-    CALL.scope(Call { operation, record: RefCell::new(CallRecord::default()) }, work)
 }

@@ -10,8 +10,9 @@ use reqwest::header::HeaderValue;
 
 use crate::error::Redactor;
 use crate::rate_limit::LastRateLimit;
+use crate::state::ClientState;
 use crate::state::Shared;
-use crate::{Client, ClientState, DEFAULT_BASE_URL, RateBudget, RetryPolicy};
+use crate::{Client, DEFAULT_BASE_URL, RateBudget, RetryPolicy};
 
 /// Why a client could not be built.
 #[derive(Debug)]
@@ -345,7 +346,7 @@ impl ClientBuilder {
 }
 
 /// The client `build` makes when the caller gives none. Auth, user agent and timeout
-/// are per request (see `hooks.rs`), so they are not set here.
+/// are per request (see `attempts.rs`), so they are not set here.
 fn own_client(root: &reqwest::Url, url: &str, connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
     let builder = reqwest::Client::builder().connect_timeout(connect_timeout);
     #[cfg(feature = "rustls-ring")]

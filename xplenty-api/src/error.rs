@@ -203,7 +203,7 @@ impl Error {
         self.0.retryable && matches!(self.0.kind, ErrorKind::Status | ErrorKind::Transport | ErrorKind::Timeout)
     }
 
-    fn new(kind: ErrorKind, operation: &'static str, record: CallRecord) -> Self {
+    pub(crate) fn new(kind: ErrorKind, operation: &'static str, record: CallRecord) -> Self {
         let redactor = &record.redactor;
         Error(Box::new(Inner {
             kind,
@@ -262,33 +262,28 @@ impl Error {
         Error::new(ErrorKind::InvalidRequest, operation, record)
     }
 
-    pub(crate) fn from_generated(
-        operation: &'static str,
-        error: progenitor_client::Error<crate::types::Error>,
-        mut record: CallRecord,
-    ) -> Self {
+    /// A request the generated builder could not build (a setter's value that did not
+    /// convert, a URL reqwest refused): never sent.
+    pub(crate) fn unsent(operation: &'static str, error: progenitor_client::Error<crate::types::Error>) -> Self {
         use progenitor_client::Error as E;
-        let transport = |e: &reqwest::Error| if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
-        if record.too_large.is_some() {
-            return Error::new(ErrorKind::TooLarge, operation, record);
-        }
         match error {
-            E::InvalidRequest(message) | E::Custom(message) => {
-                record.message = Some(message);
-                Error::new(ErrorKind::InvalidRequest, operation, record)
-            }
-            E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => {
-                record.status = record.status.or(e.status());
-                Error::new(transport(&e), operation, record).with_source(e)
-            }
-            // `exec` read the status, the rate limit and the error body into the record,
-            // and left `{}` in the body: nothing here reads the answer again.
-            E::ErrorResponse(_) | E::UnexpectedResponse(_) => Error::new(ErrorKind::Status, operation, record),
-            E::InvalidResponsePayload(bytes, e) => {
-                record.body_excerpt = Some(excerpt(&bytes));
-                Error::new(ErrorKind::Decode, operation, record).with_source(e)
-            }
+            E::InvalidRequest(message) | E::Custom(message) => Error::invalid_request(operation, message),
+            E::CommunicationError(e) => Error::invalid_request(operation, e.to_string()).with_source(e),
+            other => Error::invalid_request(operation, other.to_string()),
         }
+    }
+
+    /// No answer: the connection failed, broke, or timed out.
+    pub(crate) fn transport(operation: &'static str, error: reqwest::Error, mut record: CallRecord) -> Self {
+        let kind = if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+        record.status = record.status.or(error.status());
+        Error::new(kind, operation, record).with_source(error)
+    }
+
+    /// An answer with the documented status whose body is not the documented type.
+    pub(crate) fn decode(operation: &'static str, body: &[u8], source: serde_json::Error, record: CallRecord) -> Self {
+        let record = CallRecord { body_excerpt: Some(excerpt(body)), ..record };
+        Error::new(ErrorKind::Decode, operation, record).with_source(source)
     }
 }
 

@@ -4,20 +4,21 @@
 // which feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// What only the generated code calls: crate-private, reached through `crate::` paths.
+mod attempts;
 #[doc(hidden)]
 pub mod body_rules;
 mod call;
 mod config;
 mod decode;
 mod error;
-mod hooks;
 mod open_enum;
 mod operation;
 mod pagination;
 mod query;
 mod rate_limit;
 mod retry;
+// What the generated code names: the one module it reaches the runtime through.
+mod runtime;
 mod state;
 mod wait;
 pub mod webhook;
@@ -40,10 +41,6 @@ pub use rate_limit::{RateBudget, RateLimit};
 pub use retry::RetryPolicy;
 pub use wait::{ClusterWait, JobWait, Wait, WaitError, WaitEvent};
 pub use workflow::{ClusterLease, ClusterRequest, RunAndWait, WorkflowError};
-// The generated client names its state `crate::ClientState`. Not part of the surface: it is
-// only reachable through progenitor's `ClientInfo::inner`, and the client's own accessors
-// (`account_id`, `rate_limit`) read it.
-use state::ClientState;
 
 /// Facts about the API the client is built from: the table of operations (for tools,
 /// fakes and tests) and the `Accept` value.

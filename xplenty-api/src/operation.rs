@@ -10,6 +10,7 @@ pub enum Scope {
 
 /// One operation of the API, as described by the spec. [`OPERATIONS`] lists them all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Operation {
     /// The spec's `operationId`, which is also the client method's name.
     pub id: &'static str,
@@ -20,6 +21,11 @@ pub struct Operation {
     pub scope: Scope,
     /// The list is paged; its builder has `stream_all`.
     pub paginated: bool,
+    /// The documented success status; any other answer is an error.
+    pub status: u16,
+    /// The success answer has a body, decoded as the call's type; `false` for one
+    /// documented without (a `204`), which the call answers as `()`.
+    pub answers_body: bool,
 }
 
 /// Looks an operation up by its id.

@@ -3,17 +3,14 @@
 //! offset and limit the server writes there, and computes them itself only when the
 //! answer has no `Link` header at all.
 
-use std::future::Future;
-use std::num::NonZeroU64;
-
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use reqwest::header::{HeaderMap, LINK};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::Error;
-use crate::call::{CallRecord, Generated};
+use crate::call::{Built, CallRecord};
 use crate::meta::Operation;
+use crate::{Client, Error};
 
 /// The most items the API returns per page.
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -25,16 +22,15 @@ pub struct PageRequest {
     pub limit: u64,
 }
 
-/// The first page: the builder's own offset and limit, or 0 and [`MAX_PAGE_SIZE`].
-#[doc(hidden)]
-pub fn first_page(
-    offset: Result<Option<u64>, String>,
-    limit: Result<Option<NonZeroU64>, String>,
-) -> Result<PageRequest, String> {
-    Ok(PageRequest {
-        offset: offset?.unwrap_or(0),
-        limit: limit?.map_or(MAX_PAGE_SIZE, NonZeroU64::get).min(MAX_PAGE_SIZE),
-    })
+/// The first page: the offset and limit the builder put in its request (read from the
+/// request itself, not the builder's fields), or 0 and [`MAX_PAGE_SIZE`].
+fn first_page(request: &reqwest::Request) -> PageRequest {
+    let number =
+        |key: &str| request.url().query_pairs().find(|(k, _)| k == key).and_then(|(_, v)| v.trim().parse::<u64>().ok());
+    PageRequest {
+        offset: number("offset").unwrap_or(0),
+        limit: number("limit").filter(|&l| l > 0).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
+    }
 }
 
 /// Where the stream has been: the offset it last read from and every `next` URL it has
@@ -63,7 +59,9 @@ impl Visited {
     }
 }
 
-/// Streams the items of every page `fetch` returns, starting at `first`.
+/// Streams the items of every page of `operation`. `request(None)` is the builder's own
+/// request, which says where the first page starts; `request(Some(page))` asks for
+/// `page`.
 ///
 /// A page is decoded whole when it can be (the fast path); when one of its items does
 /// not decode, the page is decoded item by item instead: each bad item yields one error
@@ -72,63 +70,50 @@ impl Visited {
 /// error.
 ///
 /// [`ErrorKind::Pagination`]: crate::ErrorKind::Pagination
-#[doc(hidden)]
-pub(crate) fn paginate<'a, T, F, Fut>(
+pub(crate) fn paginate<'a, T, F>(
+    client: &'a Client,
     operation: &'static Operation,
-    first: Result<PageRequest, String>,
-    fetch: F,
+    request: F,
 ) -> impl Stream<Item = Result<T, Error>> + Unpin + Send + 'a
 where
     T: DeserializeOwned + Send + 'a,
-    F: Fn(PageRequest) -> Fut + Send + 'a,
-    Fut: Future<Output = Generated<Vec<T>>> + Send + 'a,
+    F: Fn(Option<PageRequest>) -> Built + Send + 'a,
 {
-    let first = first.map_err(|message| Error::invalid_request(operation.id, message));
+    let first = request(None).map(|built| first_page(&built)).map_err(|e| Error::unsent(operation.id, e));
     let mut visited = Visited::default();
     if let Ok(page) = &first {
         visited.offset = Some(page.offset);
     }
-    stream::try_unfold((fetch, Some(first), visited), move |(fetch, next, mut visited)| async move {
+    stream::try_unfold((request, Some(first), visited), move |(request, next, mut visited)| async move {
         let page = match next {
             None => return Ok(None),
             Some(page) => page?,
         };
+        let (answer, record) = match crate::call::exchange(client, operation, request(Some(page))).await {
+            Ok(exchanged) => exchanged,
+            // The page itself failed: report it once and end the stream.
+            Err(error) => return Ok(Some((stream::iter(vec![Err(error)]), (request, None, visited)))),
+        };
         // The items of this page, then what comes after it.
-        let (mut items, link, received, record): (Vec<Result<T, Error>>, _, _, _) =
-            match crate::call::recorded(operation, fetch(page)).await {
-                (Ok(response), record) => {
-                    let link = joined_links(response.headers());
-                    let items: Vec<Result<T, Error>> = response.into_inner().into_iter().map(Ok).collect();
-                    let received = items.len();
-                    (items, link, received, record)
+        let mut items: Vec<Result<T, Error>> = match serde_json::from_slice::<Vec<T>>(&answer.body) {
+            Ok(items) => items.into_iter().map(Ok).collect(),
+            Err(error) => match item_by_item(operation.id, page, &answer.body, &record) {
+                Some(items) => items,
+                None => {
+                    let failed = vec![Err(Error::decode(operation.id, &answer.body, error, record))];
+                    return Ok(Some((stream::iter(failed), (request, None, visited))));
                 }
-                (Err(progenitor_client::Error::InvalidResponsePayload(body, error)), record) => {
-                    match item_by_item(operation.id, page, &body, &record) {
-                        Some(items) => {
-                            let received = items.len();
-                            (items, record.link.clone(), received, record)
-                        }
-                        None => {
-                            let error = progenitor_client::Error::InvalidResponsePayload(body, error);
-                            let failed = vec![Err(Error::from_generated(operation.id, error, record))];
-                            return Ok(Some((stream::iter(failed), (fetch, None, visited))));
-                        }
-                    }
-                }
-                // The page itself failed: report it once and end the stream.
-                (Err(error), record) => {
-                    let failed = vec![Err(Error::from_generated(operation.id, error, record))];
-                    return Ok(Some((stream::iter(failed), (fetch, None, visited))));
-                }
-            };
-        let next = match visited.check(next_page(link.as_deref(), page, received)) {
+            },
+        };
+        let received = items.len();
+        let next = match visited.check(next_page(record.link.as_deref(), page, received)) {
             Ok(next) => next.map(Ok),
             Err(why) => {
                 items.push(Err(Error::pagination(operation.id, why, &record)));
                 None
             }
         };
-        Ok(Some((stream::iter(items), (fetch, next, visited))))
+        Ok(Some((stream::iter(items), (request, next, visited))))
     })
     .try_flatten()
     .boxed()
@@ -261,10 +246,11 @@ mod tests {
     }
 
     #[test]
-    fn first_page_defaults_and_caps_the_limit() {
-        assert_eq!(first_page(Ok(None), Ok(None)), Ok(PageRequest { offset: 0, limit: 100 }));
-        assert_eq!(first_page(Ok(Some(5)), Ok(NonZeroU64::new(500))), Ok(PageRequest { offset: 5, limit: 100 }));
-        assert!(first_page(Ok(None), Err("bad".into())).is_err());
+    fn first_page_reads_the_request_defaults_and_caps_the_limit() {
+        let request = |url: &str| reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
+        assert_eq!(first_page(&request("http://x/api/jobs")), PageRequest { offset: 0, limit: 100 });
+        assert_eq!(first_page(&request("http://x/api/jobs?limit=500&offset=5")), PageRequest { offset: 5, limit: 100 });
+        assert_eq!(first_page(&request("http://x/api/jobs?offset=7&limit=3")), PageRequest { offset: 7, limit: 3 });
     }
 
     proptest! {

@@ -183,9 +183,9 @@ pub(crate) fn is_safe_to_retry(method: &Method, failure: Failure) -> bool {
 
 /// What an attempt's outcome is as a failure worth considering; `None` for an answer
 /// that is final (a success, a 4xx other than 429, a 500) or an error no retry mends.
-pub(crate) fn failure_of(outcome: &reqwest::Result<reqwest::Response>) -> Option<Failure> {
+pub(crate) fn failure_of(outcome: &reqwest::Result<crate::call::Answer>) -> Option<Failure> {
     match outcome {
-        Ok(response) if is_retryable_status(response.status().as_u16()) => Some(Failure::Status(response.status())),
+        Ok(answer) if is_retryable_status(answer.status.as_u16()) => Some(Failure::Status(answer.status)),
         Ok(_) => None,
         Err(e) if e.is_connect() => Some(Failure::Connect),
         Err(e) if e.is_builder() || e.is_redirect() => None,

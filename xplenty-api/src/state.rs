@@ -6,9 +6,9 @@ use reqwest::header::HeaderValue;
 use crate::rate_limit::LastRateLimit;
 use crate::{RateBudget, RateLimit, RetryPolicy};
 
-/// What the client's hooks need besides the HTTP client: the account, the retry
-/// policy and the rate-limit state. Not part of the surface: only progenitor's
-/// `ClientInfo::inner` returns it; the client's own accessors read it. Cheap to clone; clones share
+/// What the attempts need besides the HTTP client: the account, the retry policy and
+/// the rate-limit state. Not part of the surface: only progenitor's `ClientInfo::inner`
+/// returns it; the client's own accessors read it. Cheap to clone; clones share
 /// the rate-limit state and the budget. Its `Debug` shows no secret.
 #[derive(Clone)]
 pub struct ClientState {
@@ -17,7 +17,7 @@ pub struct ClientState {
 
 pub(crate) struct Shared {
     pub(crate) account_id: String,
-    /// Sent with every request by the `pre` hook (marked sensitive), so a caller's
+    /// Sent with every request by the attempts (marked sensitive), so a caller's
     /// client carries it too.
     pub(crate) authorization: HeaderValue,
     /// Set on every request when `Some`; `None` leaves a caller's client its own.

@@ -9,18 +9,18 @@ use quote::quote;
 use crate::GenError;
 use crate::spec::model::Model;
 
-/// The one set of progenitor settings, read from the model: builder interface, hooks
-/// that must be provided, the runtime's inner state, and the open enums and unions that
+/// The one set of progenitor settings, read from the model: builder interface, no
+/// default hooks, the runtime's inner state, and the open enums and unions that
 /// replace what typify would emit for them.
 pub fn settings(model: &Model) -> progenitor::GenerationSettings {
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        // The runtime's hooks add auth, the user agent and retries: forgetting them must
-        // not compile.
+        // No default `ClientHooks` impl: the exchange pass cuts the hook calls (and the
+        // assertion that they are implemented) and hands the built request to the runtime.
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type(quote!(crate::ClientState))
+        .with_inner_type(quote!(crate::runtime::ClientState))
         .with_map_type("::std::collections::BTreeMap");
     for open_enum in &model.open_enums {
         settings.with_replacement(

@@ -46,6 +46,7 @@ pub(crate) fn apply(file: &mut syn::File, model: &Model, type_names: &mut BTreeS
     types.extend(new_types);
     types.extend(runtime_aliases(model));
     constructors::apply(file)?;
+    exchange::drop_hooks(file);
     file.items.extend(operation_table::items(model));
     type_names.extend(model.open_enums.iter().map(|e| e.name.clone()));
     Ok(())

@@ -10,7 +10,7 @@ pub(crate) fn apply(items: &mut [syn::Item]) {
             // A field the tolerant reading already covers reads `null` as empty itself.
             let read_otherwise = field.attrs.iter().any(crate::passes::tolerance::is_deserialize_with);
             if field.attrs.iter().any(crate::passes::tolerance::has_default) && !read_otherwise {
-                field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::decode::null_as_default")]));
+                field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::runtime::null_as_default")]));
             }
         }
     }

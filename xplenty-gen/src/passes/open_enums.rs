@@ -69,7 +69,7 @@ pub(crate) fn items(open_enum: &OpenEnum, spelling: &Spelling) -> Vec<syn::Item>
         }
         impl<'de> ::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                deserializer.deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new())
+                deserializer.deserialize_str(crate::runtime::OpenEnumVisitor::<Self>::new())
             }
         }
     };

@@ -4,7 +4,7 @@ use heck::ToShoutySnakeCase;
 use quote::{format_ident, quote};
 
 use crate::Scope;
-use crate::spec::model::{Model, Operation};
+use crate::spec::model::{Model, Operation, SuccessBody};
 
 /// The path generated code names an operation's row by: `crate::generated::rows::GET_CLUSTER`.
 /// A name, not an index, so adding an operation changes no other operation's code.
@@ -18,15 +18,19 @@ pub(crate) fn row_path(op: &Operation) -> proc_macro2::TokenStream {
 pub(crate) fn items(model: &Model) -> [syn::Item; 2] {
     let sorted = model.operations_by_id();
     let rows = sorted.iter().map(|op| {
-        let (id, method, path, paginated) = (&op.id, &op.method, &op.path, op.paginated);
+        let (id, method, path, paginated, status) = (&op.id, &op.method, &op.path, op.paginated, op.status);
+        let answers_body = op.success != SuccessBody::Empty;
         let name = format_ident!("{}", op.id.to_shouty_snake_case());
         let scope = match op.scope {
-            Scope::Account => quote!(crate::meta::Scope::Account),
-            Scope::Global => quote!(crate::meta::Scope::Global),
+            Scope::Account => quote!(crate::runtime::Scope::Account),
+            Scope::Global => quote!(crate::runtime::Scope::Global),
         };
         quote! {
-            pub(crate) static #name: crate::meta::Operation =
-                crate::meta::Operation { id: #id, method: #method, path: #path, scope: #scope, paginated: #paginated };
+            pub(crate) static #name: crate::runtime::Operation =
+                crate::runtime::Operation {
+                    id: #id, method: #method, path: #path, scope: #scope, paginated: #paginated,
+                    status: #status, answers_body: #answers_body,
+                };
         }
     });
     let names = sorted.iter().map(|op| format_ident!("{}", op.id.to_shouty_snake_case()));
@@ -37,7 +41,7 @@ pub(crate) fn items(model: &Model) -> [syn::Item; 2] {
         },
         syn::parse_quote! {
             /// Every operation of the API, sorted by operation id.
-            pub static OPERATIONS: &[crate::meta::Operation] = &[ #(rows::#names),* ];
+            pub static OPERATIONS: &[crate::runtime::Operation] = &[ #(rows::#names),* ];
         },
     ]
 }

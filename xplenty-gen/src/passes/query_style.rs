@@ -44,7 +44,7 @@ impl VisitMut for Rewriter<'_> {
         }
         let Some(syn::Expr::Reference(value)) = call.args.iter().nth(1) else { return };
         let value = value.expr.clone();
-        call.args[1] = syn::parse_quote!(&#value.as_deref().map(crate::query::comma_joined));
+        call.args[1] = syn::parse_quote!(&#value.as_deref().map(crate::runtime::comma_joined));
         self.found.insert(name);
     }
 }

@@ -1,12 +1,13 @@
-//! Each operation builder's `send`: progenitor's becomes a private `send_raw` (with the
-//! query style and the request's fixed parts settled in it), and a public `send` hands the
-//! runtime the operation's named row (`rows::GET_CLUSTER`) and returns [`crate::Error`]s that name it.
+//! Each operation builder's `send`: progenitor's becomes a private `request()` that only
+//! builds the request (with the query style and the request's fixed parts settled in it),
+//! and a public `send` hands the runtime that request and the operation's named row
+//! (`rows::GET_CLUSTER`), and returns the runtime's errors, which name it.
 //! Paginated lists also get `stream_all`. The setters the model expects are checked here,
 //! so the test emitters can rely on them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::spec::model::Model;
 use crate::{GenError, Operation};
@@ -27,12 +28,11 @@ pub(crate) fn apply(builders: &mut [syn::Item], model: &Model, type_names: &BTre
             if let syn::ImplItem::Fn(f) = i
                 && f.sig.ident == "send"
             {
-                f.sig.ident = format_ident!("send_raw");
                 f.vis = syn::Visibility::Inherited;
+                ok_type = Some(success_type(&f.sig.output, &op.id)?);
                 crate::passes::query_style::join_in(f, op)?;
                 crate::passes::settle::settle_request(f, op)?;
                 crate::passes::exchange::apply(f, op)?;
-                ok_type = Some(success_type(&f.sig.output, &op.id)?);
             }
         }
         let Some(ok_type) = ok_type else {
@@ -44,10 +44,9 @@ pub(crate) fn apply(builders: &mut [syn::Item], model: &Model, type_names: &BTre
         let doc = format!("Sends the request. Errors name the operation (`{id}`).");
         imp.items.push(syn::parse_quote! {
             #[doc = #doc]
-            pub async fn send(self) -> ::std::result::Result<#ok_type, crate::Error> {
-                // Boxed so the caller's future holds a pointer, not progenitor's
-                // whole request state (kilobytes, copied on every move).
-                crate::call::send(#operation, ::std::boxed::Box::pin(self.send_raw())).await
+            pub async fn send(self) -> ::std::result::Result<#ok_type, crate::runtime::Error> {
+                let client = self.client;
+                crate::runtime::send(client, #operation, self.request()).await
             }
         });
         if op.paginated {

@@ -41,7 +41,7 @@ impl VisitMut for Settler {
         if path_ends_with(&call.func, &["HeaderValue", "from_static"])
             && first_str(&call.args) == Some("application/json".into())
         {
-            call.args[0] = syn::parse_quote!(crate::meta::ACCEPT_VALUE);
+            call.args[0] = syn::parse_quote!(crate::runtime::ACCEPT_VALUE);
             self.accept += 1;
         }
     }

@@ -8,7 +8,8 @@ use quote::format_ident;
 use crate::{GenError, Operation, SuccessBody};
 
 /// The `stream_all` method of one paginated operation's builder; `operation` is the
-/// expression naming its row of `OPERATIONS`.
+/// expression naming its row. The first page is where the builder's own request starts
+/// (the runtime reads its offset and limit from it, not from the builder's fields).
 pub(crate) fn method(
     op: &Operation,
     operation: &TokenStream,
@@ -27,10 +28,11 @@ pub(crate) fn method(
         /// unset); each next request follows the server's `Link: rel="next"`.
         pub fn stream_all(
             self,
-        ) -> impl ::futures::Stream<Item = ::std::result::Result<types::#item_type, crate::Error>> + Unpin + Send + 'a {
-            let first = crate::pagination::first_page(self.offset.clone(), self.limit.clone());
-            crate::pagination::paginate(#operation, first, move |page| {
-                self.clone().offset(page.offset).limit(page.limit).send_raw()
+        ) -> impl ::futures::Stream<Item = ::std::result::Result<types::#item_type, crate::runtime::Error>> + Unpin + Send + 'a {
+            let client = self.client;
+            crate::runtime::paginate(client, #operation, move |page| match page {
+                ::std::option::Option::None => self.clone().request(),
+                ::std::option::Option::Some(page) => self.clone().offset(page.offset).limit(page.limit).request(),
             })
         }
     })

@@ -1,5 +1,5 @@
 //! Gives every scalar field of a tolerant struct (see [`crate::spec::tolerance`]) the
-//! tolerant reading of `crate::decode::tolerant`.
+//! tolerant reading of `crate::runtime::tolerant`.
 
 use std::collections::BTreeSet;
 
@@ -25,9 +25,9 @@ pub(crate) fn apply(types: &mut [syn::Item], tolerant: &BTreeSet<String>) -> Res
             let defaulted = field.attrs.iter().any(has_default);
             if is_option(&field.ty) && !defaulted {
                 // `deserialize_with` turns off serde's "absent option is None".
-                field.attrs.push(syn::parse_quote!(#[serde(default, deserialize_with = "crate::decode::tolerant")]));
+                field.attrs.push(syn::parse_quote!(#[serde(default, deserialize_with = "crate::runtime::tolerant")]));
             } else {
-                field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::decode::tolerant")]));
+                field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "crate::runtime::tolerant")]));
             }
         }
     }
