@@ -353,7 +353,7 @@ fn success_example<'a>(root: &'a Value, operation: &'a Value, status: u16) -> Op
 
 /// A Rust expression of the parameter's type for a builder setter, from its example;
 /// `None` when the example does not fit the schema or the type has no literal.
-fn literal(root: &Value, schema: &Value, example: &Value) -> Option<TokenStream> {
+pub(crate) fn literal(root: &Value, schema: &Value, example: &Value) -> Option<TokenStream> {
     // progenitor turns a referenced enum into a type that a string converts into.
     let is_enum = schema.get("$ref").is_some() && resolve(root, schema).get("enum").is_some();
     let schema = resolve(root, schema);

@@ -395,3 +395,19 @@ fn an_added_operation_changes_only_its_own_piece_and_the_table() {
         .collect();
     assert_eq!(changed, ["client", "operation__list_apples"]);
 }
+
+#[test]
+fn extras_a_body_shows_how_it_is_sent() {
+    let code = generate(TINY).unwrap().code();
+    assert_eq!(code.matches("```rust,no_run").count(), 1, "{code}");
+    assert!(code.contains("/// Built and sent with [`Client::create_cluster`]"), "{code}");
+    assert!(code.contains(".body(xplenty_api::types::ClusterCreate::builder().nodes(2u64))"), "{code}");
+    // The body's example lacks the required `nodes`: no example rather than a wrong one.
+    let unbuildable = generate(&tiny_with(
+        "            example:\n              nodes: 2\n",
+        "            example:\n              name: x\n",
+    ))
+    .unwrap()
+    .code();
+    assert_eq!(unbuildable.matches("```rust,no_run").count(), 0);
+}

@@ -3,6 +3,7 @@
 //! generation with a message instead of failing the build later.
 
 pub(crate) mod answer_structs;
+pub(crate) mod body_examples;
 pub(crate) mod body_setters;
 pub(crate) mod constructors;
 pub(crate) mod exchange;
@@ -44,6 +45,7 @@ pub(crate) fn apply(file: &mut syn::File, model: &Model, type_names: &mut BTreeS
     tolerance::apply(types, &model.tolerant)?;
     null_collections::apply(types);
     types.extend(new_types);
+    body_examples::apply(types, model, &spelling)?;
     types.extend(runtime_aliases(model));
     constructors::apply(file)?;
     exchange::drop_hooks(file);
