@@ -7,13 +7,7 @@ use std::collections::BTreeSet;
 
 /// Marks every struct of `types` that has no builder in `types::builder`.
 pub(crate) fn apply(types: &mut [syn::Item]) {
-    let built: BTreeSet<String> = types
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
-            _ => None,
-        })
-        .flat_map(|(_, items)| items)
+    let built: BTreeSet<String> = super::type_builders(types)
         .filter_map(|item| match item {
             syn::Item::Struct(s) => Some(s.ident.to_string()),
             _ => None,

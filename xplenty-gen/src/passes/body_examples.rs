@@ -191,13 +191,7 @@ fn required_value(
 /// The method names of `types::builder::{name}`, each with whether its bound names a
 /// `NonZero` type.
 fn builder_setters(types: &[syn::Item], name: &str) -> BTreeMap<String, bool> {
-    types
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
-            _ => None,
-        })
-        .flat_map(|(_, items)| items)
+    super::type_builders(types)
         .filter_map(|item| match item {
             syn::Item::Impl(imp) if imp.trait_.is_none() => Some(imp),
             _ => None,

@@ -70,6 +70,17 @@ fn runtime_aliases(model: &Model) -> Vec<syn::Item> {
         .collect()
 }
 
+/// The items of `types::builder`: typify's struct builders, with their impls.
+pub(crate) fn type_builders(types: &[syn::Item]) -> impl Iterator<Item = &syn::Item> {
+    types
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items)
+}
+
 fn module_mut<'f>(file: &'f mut syn::File, name: &str) -> Result<&'f mut Vec<syn::Item>, GenError> {
     file.items
         .iter_mut()

@@ -63,13 +63,7 @@ pub(crate) fn apply(
 
 /// Adds to `kept` every builder a kept builder's fields name, until nothing is added.
 fn close_over_fields(types: &[syn::Item], kept: &mut BTreeSet<String>) {
-    let builders: Vec<&syn::ItemStruct> = types
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
-            _ => None,
-        })
-        .flat_map(|(_, items)| items)
+    let builders: Vec<&syn::ItemStruct> = super::type_builders(types)
         .filter_map(|item| match item {
             syn::Item::Struct(s) => Some(s),
             _ => None,
