@@ -7,7 +7,8 @@
 //! query parameters and the top-level fields of an object body are flags, `--body` takes
 //! a whole body. The generated code calls the typed client: each flag's text is turned
 //! into a JSON value after the schema's type and deserialised into the setter's Rust type,
-//! which is read from the builder progenitor generated, so a mismatch fails generation.
+//! which the model carries (and the client's generation checks against progenitor's
+//! builders): this target reads the model alone, and progenitor does not run for it.
 //!
 //! Every flag's text is checked by a clap value parser of its kind (`rt::parse_integer`
 //! and the like), and every input is turned into its typed value before the client is
@@ -67,9 +68,6 @@ pub const RESERVED_RESOURCES: &[&str] = &["completions", "auth", "account"];
 
 /// Flags every command has (see `crate::rt::global_args` of the CLI).
 pub const GLOBAL_FLAGS: &[&str] = &["account", "api-key", "base-url", "profile", "output", "debug", "fake", "help"];
-
-/// Flags that `jobs run` adds for `--wait` (see `crate::rt::job_wait_args`).
-const JOB_WAIT_FLAGS: &[&str] = &["wait", "timeout", "poll", "nodes", "keep-cluster", "detach"];
 
 /// Visible aliases of body fields: field name -> alias.
 const FIELD_ALIASES: &[(&str, &str)] = &[("variables", "var")];
@@ -330,42 +328,6 @@ fn body_fields(raw: &Value, schema_name: &str) -> Vec<Input> {
         .collect()
 }
 
-/// The builder fields progenitor generated, per builder: field name -> the setter's
-/// value type (the field's `Result<Option<T>, String>` without the wrappers).
-fn builder_fields(file: &syn::File) -> BTreeMap<String, BTreeMap<String, syn::Type>> {
-    let mut out = BTreeMap::new();
-    let builder = file.items.iter().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|c| &c.1),
-        _ => None,
-    });
-    for item in builder.into_iter().flatten() {
-        let syn::Item::Struct(s) = item else { continue };
-        let mut fields = BTreeMap::new();
-        for field in &s.fields {
-            let Some(ident) = &field.ident else { continue };
-            let Some(ty) = generic_argument(&field.ty, "Result") else { continue };
-            let ty = generic_argument(&ty, "Option").unwrap_or(ty);
-            fields.insert(ident.to_string(), public_paths(ty));
-        }
-        out.insert(s.ident.to_string(), fields);
-    }
-    out
-}
-
-/// The first type argument of `Wrapper<T, ..>`.
-fn generic_argument(ty: &syn::Type, wrapper: &str) -> Option<syn::Type> {
-    let syn::Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    if last.ident != wrapper {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    }
-}
-
 /// Rewrites `crate::types::X` and `types::X` to `::xplenty_api::types::X`.
 fn public_paths(mut ty: syn::Type) -> syn::Type {
     struct Rewrite;
@@ -437,101 +399,149 @@ struct Generated {
     function_name: syn::Ident,
 }
 
-fn operation_code(
-    raw: &Value,
-    operation: &Operation,
-    action: &str,
-    fields: &BTreeMap<String, BTreeMap<String, syn::Type>>,
-) -> Result<Generated, GenError> {
-    let err = |message: String| GenError::Extras(format!("cli: {}: {message}", operation.id));
-    let builder = operation.builder_name();
-    let builder_fields = fields.get(&builder).ok_or_else(|| err(format!("progenitor emitted no builder {builder}")))?;
-    let setter = |name: &str| -> Result<(syn::Ident, &syn::Type), GenError> {
-        let snake = name.to_snake_case();
-        [snake.clone(), format!("{snake}_")]
-            .into_iter()
-            .find_map(|field| builder_fields.get(&field).map(|ty| (format_ident!("{field}"), ty)))
-            .ok_or_else(|| err(format!("builder {builder} has no setter for parameter `{name}`")))
-    };
-    let parameters = parameters(raw, operation);
-    let body = operation.request_body.as_deref().map(|schema| (schema, body_fields(raw, schema)));
+/// A command that does more than send its operation's call, declared here for the
+/// generator to read: `jobs run` takes `--cluster auto` (a cluster is found or made
+/// later), checks the rest of the body up front, and can wait for the job.
+struct Runner {
+    operation: &'static str,
+    /// A body field that also takes `auto`: parsed by `parser`, filled in by `run`, so
+    /// no rule requires it at parse time.
+    chosen_later: &'static str,
+    parser: &'static str,
+    /// The flags the runner adds (by `args`), which no generated flag may take.
+    flags: &'static [&'static str],
+    args: &'static str,
+    /// Checks the body at parse time, without the field chosen later.
+    check: &'static str,
+    /// Sends the call: `run(&client, m, ctx, body, |body| <the call with body>)`.
+    run: &'static str,
+}
 
-    let mut taken: BTreeSet<String> = GLOBAL_FLAGS.iter().map(|f| (*f).to_owned()).collect();
-    if operation.id == "run_job" {
-        taken.extend(JOB_WAIT_FLAGS.iter().map(|f| (*f).to_owned()));
-    }
-    let mut take = |name: &str| -> Result<(), GenError> {
-        if taken.insert(name.to_owned()) { Ok(()) } else { Err(err(format!("two flags are named --{name}"))) }
-    };
-    if operation.paginated {
-        take("limit")?;
-    }
-    if body.is_some() {
-        take("body")?;
+const RUNNERS: &[Runner] = &[Runner {
+    operation: "run_job",
+    chosen_later: "cluster_id",
+    parser: "crate::rt::parse_cluster",
+    flags: &["wait", "timeout", "poll", "nodes", "keep-cluster", "detach"],
+    args: "crate::rt::job_wait_args",
+    check: "crate::rt::check_run_body",
+    run: "crate::rt::run_job",
+}];
+
+/// A runner's path as tokens (the table above holds Rust paths).
+fn path_tokens(path: &str) -> TokenStream {
+    path.parse().unwrap_or_default()
+}
+
+fn cli_error(operation: &Operation, message: impl std::fmt::Display) -> GenError {
+    GenError::Extras(format!("cli: {}: {message}", operation.id))
+}
+
+/// The model's setter of parameter `name` and its value type (which the client's
+/// generation checked against progenitor's builder).
+fn setter(operation: &Operation, name: &str) -> Result<(syn::Ident, syn::Type), GenError> {
+    let parameter = operation
+        .parameters
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| cli_error(operation, format!("no parameter `{name}`")))?;
+    let ty = syn::parse_str::<syn::Type>(&parameter.rust_type)
+        .map_err(|e| cli_error(operation, format!("parameter `{name}`: type `{}`: {e}", parameter.rust_type)))?;
+    Ok((format_ident!("{}", parameter.setter), public_paths(ty)))
+}
+
+/// One command's parts as they are gathered: its clap args, the code that reads and
+/// types every input (`parse`, before any client exists, so a usage error needs no
+/// credential) and the code that sets it on the call (`build`).
+struct Parts<'o> {
+    operation: &'o Operation,
+    taken: BTreeSet<String>,
+    args: Vec<TokenStream>,
+    parse: Vec<TokenStream>,
+    build: Vec<TokenStream>,
+}
+
+impl<'o> Parts<'o> {
+    fn new(operation: &'o Operation, runner: Option<&Runner>) -> Self {
+        let mut taken: BTreeSet<String> = GLOBAL_FLAGS.iter().map(|f| (*f).to_owned()).collect();
+        taken.extend(runner.into_iter().flat_map(|r| r.flags).map(|f| (*f).to_owned()));
+        Parts { operation, taken, args: Vec::new(), parse: Vec::new(), build: Vec::new() }
     }
 
-    let mut args = Vec::new();
-    // Every input is read and typed first (`parse`), then the client is asked for and the
-    // call built (`build`): a usage error is found before any credential is needed.
-    let mut parse = Vec::new();
-    let mut build = Vec::new();
-    for (i, input) in parameters.path.iter().enumerate() {
-        // Its id is taken too: a body field of the same name becomes `--field-<name>`.
-        take(&input.flag)?;
-        args.push(arg_tokens(input, true, body.is_some()));
-        let (setter, ty) = setter(&input.name)?;
-        let (id, kind) = (&input.flag, input.kind.tokens());
-        let local = format_ident!("path_{i}");
-        parse.push(quote! {
-            let #local = crate::rt::required::<#ty>(m, #id, &#kind)?;
-        });
-        build.push(quote! {
-            call = call.#setter(#local);
-        });
+    fn take(&mut self, name: &str) -> Result<(), GenError> {
+        if self.taken.insert(name.to_owned()) {
+            Ok(())
+        } else {
+            Err(cli_error(self.operation, format!("two flags are named --{name}")))
+        }
     }
-    for (i, input) in parameters.query.iter().enumerate() {
-        // Paged lists take `--limit` as the number of items to show, over every page.
-        if operation.paginated && input.name == "limit" {
-            continue;
+
+    /// Path parameters as positionals, query parameters as flags; `templated`: the
+    /// command has `--body-template`, which needs no other input.
+    fn parameters(&mut self, parameters: &Parameters, templated: bool) -> Result<(), GenError> {
+        for (i, input) in parameters.path.iter().enumerate() {
+            // Its id is taken too: a body field of the same name becomes `--field-<name>`.
+            self.take(&input.flag)?;
+            self.args.push(arg_tokens(input, true, templated));
+            let (setter, ty) = setter(self.operation, &input.name)?;
+            let (id, kind) = (&input.flag, input.kind.tokens());
+            let local = format_ident!("path_{i}");
+            self.parse.push(quote! {
+                let #local = crate::rt::required::<#ty>(m, #id, &#kind)?;
+            });
+            self.build.push(quote! {
+                call = call.#setter(#local);
+            });
         }
-        take(&input.flag)?;
-        args.push(arg_tokens(input, false, body.is_some()));
-        let (setter, ty) = setter(&input.name)?;
-        let (id, kind) = (&input.flag, input.kind.tokens());
-        if input.required
-            && let Some(a) = args.last_mut()
-        {
-            *a = if body.is_some() {
-                quote!(#a.required_unless_present("body-template"))
-            } else {
-                quote!(#a.required(true))
-            };
-        }
-        let local = format_ident!("query_{i}");
-        parse.push(quote! {
-            let #local = crate::rt::optional::<#ty>(m, #id, &#kind)?;
-        });
-        build.push(quote! {
-            if let Some(value) = #local {
-                call = call.#setter(value);
+        for (i, input) in parameters.query.iter().enumerate() {
+            // Paged lists take `--limit` as the number of items to show, over every page.
+            if self.operation.paginated && input.name == "limit" {
+                continue;
             }
-        });
+            self.take(&input.flag)?;
+            let mut arg = arg_tokens(input, false, templated);
+            if input.required {
+                arg = if templated {
+                    quote!(#arg.required_unless_present("body-template"))
+                } else {
+                    quote!(#arg.required(true))
+                };
+            }
+            self.args.push(arg);
+            let (setter, ty) = setter(self.operation, &input.name)?;
+            let (id, kind) = (&input.flag, input.kind.tokens());
+            let local = format_ident!("query_{i}");
+            self.parse.push(quote! {
+                let #local = crate::rt::optional::<#ty>(m, #id, &#kind)?;
+            });
+            self.build.push(quote! {
+                if let Some(value) = #local {
+                    call = call.#setter(value);
+                }
+            });
+        }
+        Ok(())
     }
-    let run_job = operation.id == "run_job";
-    // `--body-template` answers before any other input is read.
-    let mut template_check = None;
-    if let Some((schema, body_fields)) = &body {
+
+    /// The body's fields as flags, `--body`, `--body-template` and the body's checks;
+    /// returns the template check, which answers before any other input is read.
+    fn body(
+        &mut self,
+        raw: &Value,
+        schema: &str,
+        fields: &[Input],
+        runner: Option<&Runner>,
+    ) -> Result<TokenStream, GenError> {
         let body_type = format_ident!("{schema}");
         let mut field_tokens = Vec::new();
         let shape = body_shape(raw, schema);
         // Flags first, so an alias never shadows a flag; an alias already taken is dropped.
         // A field whose flag is taken (a `body` field, say) is `--field-<name>`.
-        let mut body_fields = body_fields.clone();
+        let mut fields = fields.to_vec();
         if let Some((tag, members)) = &shape.union
-            && !body_fields.iter().any(|f| &f.name == tag)
+            && !fields.iter().any(|f| &f.name == tag)
         {
             // A union body's tag is a flag: it chooses the template and the fields checked.
-            body_fields.push(Input {
+            fields.push(Input {
                 name: tag.clone(),
                 flag: tag.to_kebab_case(),
                 aliases: Vec::new(),
@@ -541,116 +551,123 @@ fn operation_code(
                 long_help: None,
             });
         }
-        for input in &mut body_fields {
-            if take(&input.flag).is_err() {
+        for input in &mut fields {
+            if self.take(&input.flag).is_err() {
                 input.flag = format!("field-{}", input.flag);
-                take(&input.flag)?;
+                self.take(&input.flag)?;
             }
         }
-        for input in &body_fields {
+        let chosen_later = runner.map(|r| r.chosen_later);
+        for input in &fields {
             let mut input = input.clone();
-            input.aliases.retain(|alias| take(alias).is_ok());
-            let input = &input;
-            let mut arg = arg_tokens(input, false, true);
-            if run_job && input.name == "cluster_id" {
-                // `--cluster auto` as well as an id (`rt::run_job`).
-                arg = quote!(#arg.value_parser(crate::rt::parse_cluster));
+            input.aliases.retain(|alias| self.take(alias).is_ok());
+            let mut arg = arg_tokens(&input, false, true);
+            if let Some(runner) = runner.filter(|r| r.chosen_later == input.name) {
+                let parser = path_tokens(runner.parser);
+                arg = quote!(#arg.value_parser(#parser));
             }
-            args.push(arg);
+            self.args.push(arg);
             let (name, id, kind) = (&input.name, &input.flag, input.kind.tokens());
             field_tokens.push(quote!(crate::rt::Field { name: #name, id: #id, kind: #kind }));
         }
-        args.push(quote! {
+        self.args.push(quote! {
             ::clap::Arg::new("body")
                 .long("body")
                 .value_name("@FILE|-|JSON")
                 .help("The whole body as JSON: inline, @file.json, or - for standard input; flags override its fields")
         });
-        args.push(quote! {
+        self.args.push(quote! {
             ::clap::Arg::new("body-template")
                 .long("body-template")
                 .action(::clap::ArgAction::SetTrue)
                 .help("Print a starting body built from the spec's example (per --type for a union) and exit; edit it and pass it with --body @FILE")
         });
-        take("body-template")?;
+        self.take("body-template")?;
         let templates = shape.templates.iter().map(|(tag, json)| quote!((#tag, #json)));
         let tag_flag = shape.union.as_ref().map(|(tag, _)| tag.to_kebab_case()).unwrap_or_default();
-        template_check = Some(quote! {
+        let template_check = quote! {
             if let Some(outcome) = crate::rt::body_template(m, #tag_flag, &[#(#templates),*])? {
                 return Ok(outcome);
             }
-        });
-        let rules = shape.rules.tokens(&quote!(crate::rt), |rule| run_job && rule.field == "cluster_id");
-        if run_job {
-            // `jobs run --cluster auto` chooses the cluster later (`rt::run_job`); the rest
-            // of the body is checked now.
-            parse.push(quote! {
-                let body = crate::rt::body(m, &[#(#field_tokens),*])?;
-                crate::rt::check_body(&body, &#rules)?;
-                crate::rt::check_run_body::<::xplenty_api::types::#body_type>(m, &body)?;
-            });
-        } else {
-            parse.push(quote! {
-                let body = crate::rt::body(m, &[#(#field_tokens),*])?;
-                crate::rt::check_body(&body, &#rules)?;
-                let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body")?;
-            });
-            build.push(quote! {
-                call = call.body(body);
-            });
+        };
+        let rules = shape.rules.tokens(&quote!(crate::rt), |rule| Some(rule.field.as_str()) == chosen_later);
+        match runner {
+            // The field chosen later is filled in by the runner; the rest of the body is
+            // checked now.
+            Some(runner) => {
+                let check = path_tokens(runner.check);
+                self.parse.push(quote! {
+                    let body = crate::rt::body(m, &[#(#field_tokens),*])?;
+                    crate::rt::check_body(&body, &#rules)?;
+                    #check::<::xplenty_api::types::#body_type>(m, &body)?;
+                });
+            }
+            None => {
+                self.parse.push(quote! {
+                    let body = crate::rt::body(m, &[#(#field_tokens),*])?;
+                    crate::rt::check_body(&body, &#rules)?;
+                    let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body")?;
+                });
+                self.build.push(quote! {
+                    call = call.body(body);
+                });
+            }
         }
+        Ok(template_check)
     }
 
-    let id = &operation.id;
-    let method = format_ident!("{}", operation.id);
-    let send = if operation.paginated {
-        let SuccessBody::Array(schema) = &operation.success else {
-            return Err(err("a paginated operation answers an array of one schema".to_owned()));
-        };
-        let (limit_setter, limit_ty) = setter("limit")?;
-        args.push(quote! {
-            ::clap::Arg::new("limit")
-                .long("limit")
-                .value_name("N")
-                .value_parser(::clap::value_parser!(u64))
-                .help("Stop after N items (every page is read by default)")
-        });
-        parse.push(quote! {
-            let max = crate::rt::max_items(m);
-            let page = match max.map(|n| n.clamp(1, 100)) {
-                Some(page) => Some(crate::rt::from_json::<#limit_ty>(::serde_json::json!(page), "--limit")?),
-                None => None,
+    /// What sends the call and prints its answer: every page of a list, the runner, or
+    /// one call.
+    fn send(&mut self, body: Option<&str>, runner: Option<&Runner>) -> Result<TokenStream, GenError> {
+        let operation = self.operation;
+        if operation.paginated {
+            let SuccessBody::Array(schema) = &operation.success else {
+                return Err(cli_error(operation, "a paginated operation answers an array of one schema"));
             };
-        });
-        build.push(quote! {
-            if let Some(page) = page {
-                call = call.#limit_setter(page);
-            }
-        });
-        quote! {
-            crate::rt::print_list(ctx, #schema, call.stream_all(), max).await
+            let (limit_setter, limit_ty) = setter(operation, "limit")?;
+            self.args.push(quote! {
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_name("N")
+                    .value_parser(::clap::value_parser!(u64))
+                    .help("Stop after N items (every page is read by default)")
+            });
+            self.parse.push(quote! {
+                let max = crate::rt::max_items(m);
+                let page = match max.map(|n| n.clamp(1, 100)) {
+                    Some(page) => Some(crate::rt::from_json::<#limit_ty>(::serde_json::json!(page), "--limit")?),
+                    None => None,
+                };
+            });
+            self.build.push(quote! {
+                if let Some(page) = page {
+                    call = call.#limit_setter(page);
+                }
+            });
+            return Ok(quote! {
+                crate::rt::print_list(ctx, #schema, call.stream_all(), max).await
+            });
         }
-    } else if run_job {
-        let body_type = match &body {
-            Some((schema, _)) => format_ident!("{schema}"),
-            None => return Err(err("run_job takes a body".to_owned())),
-        };
-        quote! {
-            crate::rt::run_job(&client, m, ctx, body, move |body| {
-                let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body");
-                async move { Ok(call.body(body?).send().await?.into_inner()) }
-            })
-            .await
+        if let Some(runner) = runner {
+            let body_type = format_ident!("{}", body.ok_or_else(|| cli_error(operation, "its runner needs a body"))?);
+            let run = path_tokens(runner.run);
+            return Ok(quote! {
+                #run(&client, m, ctx, body, move |body| {
+                    let body = crate::rt::from_json::<::xplenty_api::types::#body_type>(body, "the body");
+                    async move { Ok(call.body(body?).send().await?.into_inner()) }
+                })
+                .await
+            });
         }
-    } else {
-        match &operation.success {
+        let id = &operation.id;
+        Ok(match &operation.success {
             SuccessBody::Empty => quote! {
                 call.send().await?;
                 crate::rt::print_empty(ctx, #id)
             },
             SuccessBody::Boolean => {
                 // A bare boolean has no table form: said before the call.
-                parse.push(quote! {
+                self.parse.push(quote! {
                     crate::rt::no_table(ctx, "a boolean")?;
                 });
                 quote! {
@@ -662,13 +679,32 @@ fn operation_code(
                 let response = call.send().await?;
                 crate::rt::print(ctx, #schema, &*response)
             },
-        }
+        })
+    }
+}
+
+fn operation_code(raw: &Value, operation: &Operation, action: &str) -> Result<Generated, GenError> {
+    let runner = RUNNERS.iter().find(|r| r.operation == operation.id);
+    let parameters = parameters(raw, operation);
+    let body = operation.request_body.as_deref().map(|schema| (schema, body_fields(raw, schema)));
+    let mut parts = Parts::new(operation, runner);
+    if operation.paginated {
+        parts.take("limit")?;
+    }
+    if body.is_some() {
+        parts.take("body")?;
+    }
+    parts.parameters(&parameters, body.is_some())?;
+    let template_check = match &body {
+        Some((schema, fields)) => Some(parts.body(raw, schema, fields, runner)?),
+        None => None,
     };
+    let send = parts.send(body.as_ref().map(|(schema, _)| *schema), runner)?;
+    let Parts { mut parse, build, args, .. } = parts;
     if let Some(check) = template_check {
         parse.insert(0, check);
     }
-    let uses_m = !parse.is_empty() || run_job;
-    let m = if uses_m { quote!(m) } else { quote!(_m) };
+    let m = if !parse.is_empty() || runner.is_some() { quote!(m) } else { quote!(_m) };
     let call_mut = if build.is_empty() { quote!(call) } else { quote!(mut call) };
     let summary = &operation.summary;
     let description = raw_operation(raw, operation).and_then(|(_, op)| op.get("description")).and_then(Value::as_str);
@@ -678,8 +714,12 @@ fn operation_code(
         command = quote!(#command.long_about(#long));
     }
     let args_tokens = args.iter().map(|a| quote!(.arg(#a)));
-    let extra = (operation.id == "run_job").then(|| quote!(.args(crate::rt::job_wait_args())));
+    let extra = runner.map(|r| {
+        let args = path_tokens(r.args);
+        quote!(.args(#args()))
+    });
     let command = quote!(#command #(#args_tokens)* #extra);
+    let (id, method) = (&operation.id, format_ident!("{}", operation.id));
     let function_name = format_ident!("run_{}", operation.id);
     let doc = format!("`xplenty {} {action}`: calls `{id}`.", operation.tag);
     let function = quote! {
@@ -699,13 +739,12 @@ fn operation_code(
     Ok(Generated { command, function, action: action.to_owned(), function_name })
 }
 
-/// Generates the `xplenty` command line from the generated client: its model, and the
-/// builder fields progenitor emitted (so each flag has its setter's value type).
-pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError> {
-    let operations = &client.model.operations;
-    let fields = builder_fields(client.file());
-    let raw = &client.model.spec.raw;
-
+/// Generates the `xplenty` command line from the spec's model alone (progenitor does not
+/// run): each flag converts into its parameter's setter type, which the client's
+/// generation checks against progenitor's builders.
+pub fn generate_cli(model: &crate::Model) -> Result<GeneratedCli, GenError> {
+    let operations = &model.operations;
+    let raw = &model.spec.raw;
     // Resources in the order the spec lists its tags.
     let tags: Vec<(String, Option<String>)> = raw
         .get("tags")
@@ -716,7 +755,44 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
             Some((t.get("name")?.as_str()?.to_owned(), t.get("description").and_then(Value::as_str).map(str::to_owned)))
         })
         .collect();
+    let untagged: Vec<&str> =
+        operations.iter().filter(|o| !tags.iter().any(|(t, _)| *t == o.tag)).map(|o| o.id.as_str()).collect();
+    if !untagged.is_empty() {
+        return Err(GenError::Extras(format!("cli: operations with a tag the spec does not list: {untagged:?}")));
+    }
+    let commands = command_names(operations)?;
+    let mut pieces = Vec::new();
+    let mut all_items: Vec<TokenStream> = Vec::new();
+    let mut resource_commands = Vec::new();
+    let mut resource_arms = Vec::new();
+    for (tag, description) in &tags {
+        let ops: Vec<(&Operation, &CliCommand)> =
+            operations.iter().zip(&commands).filter(|(o, _)| &o.tag == tag).collect();
+        if ops.is_empty() {
+            continue;
+        }
+        let items = resource_items(raw, tag, description.as_deref(), &ops)?;
+        pieces.push(CliPiece { name: tag.clone(), code: render(items.clone())? });
+        all_items.push(items);
+        let snake = tag.to_snake_case();
+        let (command_fn, dispatch_fn) = (format_ident!("{snake}_command"), format_ident!("dispatch_{snake}"));
+        resource_commands.push(quote!(.subcommand(#command_fn())));
+        resource_arms.push(quote!(Some((#tag, m)) => #dispatch_fn(connect, m, ctx).await,));
+    }
+    let title = raw.pointer("/info/title").and_then(Value::as_str).unwrap_or("Xplenty API");
+    let root = root_items(title, &commands, &resource_commands, &resource_arms);
+    pieces.insert(0, CliPiece { name: "root".to_owned(), code: render(root.clone())? });
+    all_items.insert(0, root);
+    let code = format!(
+        "// Generated by xplenty-gen (cli) from spec/xplenty.yaml; do not edit.\n{}",
+        render(quote!(#(#all_items)*))?
+    );
+    Ok(GeneratedCli { code, commands, pieces })
+}
 
+/// Each operation's command name, in spec order; every clash, reserved name or name
+/// that is not a kebab-case word is reported at once.
+fn command_names(operations: &[Operation]) -> Result<Vec<CliCommand>, GenError> {
     let mut commands = Vec::new();
     let mut seen: BTreeMap<(String, String), String> =
         RESERVED.iter().map(|(r, a)| (((*r).to_owned(), (*a).to_owned()), "the CLI itself".to_owned())).collect();
@@ -748,74 +824,73 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
             problems.push(format!("ACTION_OVERRIDES names `{id}`, which is no operation"));
         }
     }
-    if !problems.is_empty() {
-        return Err(GenError::Extras(format!("cli: {}", problems.join("; "))));
+    for runner in RUNNERS {
+        if !operations.iter().any(|o| o.id == runner.operation) {
+            problems.push(format!("RUNNERS names `{}`, which is no operation", runner.operation));
+        }
     }
+    if problems.is_empty() { Ok(commands) } else { Err(GenError::Extras(format!("cli: {}", problems.join("; ")))) }
+}
 
-    let mut pieces = Vec::new();
-    let mut all_items: Vec<TokenStream> = Vec::new();
-    let mut resource_commands = Vec::new();
-    let mut resource_arms = Vec::new();
-    for (tag, description) in &tags {
-        let ops: Vec<(&Operation, &CliCommand)> =
-            operations.iter().zip(&commands).filter(|(o, _)| &o.tag == tag).collect();
-        if ops.is_empty() {
-            continue;
-        }
-        let mut subcommands = Vec::new();
-        let mut arms = Vec::new();
-        let mut functions = Vec::new();
-        for (operation, command) in ops {
-            let generated = operation_code(raw, operation, &command.action, &fields)?;
-            subcommands.push(generated.command);
-            let (action, function) = (&generated.action, &generated.function_name);
-            arms.push(quote!(Some((#action, m)) => ::std::boxed::Box::pin(#function(connect, m, ctx)).await,));
-            functions.push(generated.function);
-        }
-        let snake = tag.to_snake_case();
-        let command_fn = format_ident!("{snake}_command");
-        let dispatch_fn = format_ident!("dispatch_{snake}");
-        let about = description.clone().unwrap_or_else(|| tag.clone());
-        let (command_doc, dispatch_doc) =
-            (format!("`xplenty {tag}`: its actions."), format!("Runs an action of `xplenty {tag}`."));
-        let items = quote! {
-            #[doc = #command_doc]
-            fn #command_fn() -> ::clap::Command {
-                ::clap::Command::new(#tag)
-                    .about(#about)
-                    .subcommand_required(true)
-                    .arg_required_else_help(true)
-                    #(.subcommand(#subcommands))*
-            }
-            #[doc = #dispatch_doc]
-            async fn #dispatch_fn(
-                connect: &crate::rt::Connect,
-                matches: &::clap::ArgMatches,
-                ctx: &crate::rt::Ctx,
-            ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
-                match matches.subcommand() {
-                    #(#arms)*
-                    other => Err(crate::rt::CliError::unknown(#tag, other.map(|(name, _)| name))),
-                }
-            }
-            #(#functions)*
-        };
-        pieces.push(CliPiece { name: tag.clone(), code: render(items.clone())? });
-        all_items.push(items);
-        resource_commands.push(quote!(.subcommand(#command_fn())));
-        resource_arms.push(quote!(Some((#tag, m)) => #dispatch_fn(connect, m, ctx).await,));
+/// `xplenty <tag>`: its command, its dispatch and one function per action.
+fn resource_items(
+    raw: &Value,
+    tag: &str,
+    description: Option<&str>,
+    ops: &[(&Operation, &CliCommand)],
+) -> Result<TokenStream, GenError> {
+    let mut subcommands = Vec::new();
+    let mut arms = Vec::new();
+    let mut functions = Vec::new();
+    for (operation, command) in ops {
+        let generated = operation_code(raw, operation, &command.action)?;
+        subcommands.push(generated.command);
+        let (action, function) = (&generated.action, &generated.function_name);
+        arms.push(quote!(Some((#action, m)) => ::std::boxed::Box::pin(#function(connect, m, ctx)).await,));
+        functions.push(generated.function);
     }
-    let untagged: Vec<&str> =
-        operations.iter().filter(|o| !tags.iter().any(|(t, _)| *t == o.tag)).map(|o| o.id.as_str()).collect();
-    if !untagged.is_empty() {
-        return Err(GenError::Extras(format!("cli: operations with a tag the spec does not list: {untagged:?}")));
-    }
-    let title = raw.pointer("/info/title").and_then(Value::as_str).unwrap_or("Xplenty API");
+    let snake = tag.to_snake_case();
+    let command_fn = format_ident!("{snake}_command");
+    let dispatch_fn = format_ident!("dispatch_{snake}");
+    let about = description.unwrap_or(tag);
+    let (command_doc, dispatch_doc) =
+        (format!("`xplenty {tag}`: its actions."), format!("Runs an action of `xplenty {tag}`."));
+    Ok(quote! {
+        #[doc = #command_doc]
+        fn #command_fn() -> ::clap::Command {
+            ::clap::Command::new(#tag)
+                .about(#about)
+                .subcommand_required(true)
+                .arg_required_else_help(true)
+                #(.subcommand(#subcommands))*
+        }
+        #[doc = #dispatch_doc]
+        async fn #dispatch_fn(
+            connect: &crate::rt::Connect,
+            matches: &::clap::ArgMatches,
+            ctx: &crate::rt::Ctx,
+        ) -> ::std::result::Result<crate::rt::Outcome, crate::rt::CliError> {
+            match matches.subcommand() {
+                #(#arms)*
+                other => Err(crate::rt::CliError::unknown(#tag, other.map(|(name, _)| name))),
+            }
+        }
+        #(#functions)*
+    })
+}
+
+/// The root: `command()`, `dispatch()` and the table of every generated command.
+fn root_items(
+    title: &str,
+    commands: &[CliCommand],
+    resource_commands: &[TokenStream],
+    resource_arms: &[TokenStream],
+) -> TokenStream {
     let about = format!("The command line of the {title}, generated from its OpenAPI description");
     let table_resource = commands.iter().map(|c| c.resource.as_str());
     let table_action = commands.iter().map(|c| c.action.as_str());
     let table_operation = commands.iter().map(|c| c.operation.as_str());
-    let root = quote! {
+    quote! {
         /// The command tree generated from the spec: `xplenty <resource> <action>`.
         pub fn command() -> ::clap::Command {
             ::clap::Command::new("xplenty")
@@ -840,14 +915,7 @@ pub fn generate_cli(client: &crate::Generated) -> Result<GeneratedCli, GenError>
         pub const COMMANDS: &[(&str, &str, &str)] = &[
             #((#table_resource, #table_action, #table_operation)),*
         ];
-    };
-    pieces.insert(0, CliPiece { name: "root".to_owned(), code: render(root.clone())? });
-    all_items.insert(0, root);
-    let code = format!(
-        "// Generated by xplenty-gen (cli) from spec/xplenty.yaml; do not edit.\n{}",
-        render(quote!(#(#all_items)*))?
-    );
-    Ok(GeneratedCli { code, commands, pieces })
+    }
 }
 
 /// Help text with the library's function names said as the commands that do the same.
@@ -911,4 +979,16 @@ fn render(tokens: TokenStream) -> Result<String, GenError> {
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| GenError::Extras(format!("cli: generated code does not parse: {e}")))?;
     Ok(prettyplease::unparse(&file).replace("\r\n", "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_runners_name_rust_paths() {
+        for runner in super::RUNNERS {
+            for path in [runner.parser, runner.args, runner.check, runner.run] {
+                assert!(syn::parse_str::<syn::Path>(path).is_ok(), "{}: `{path}`", runner.operation);
+            }
+        }
+    }
 }

@@ -69,10 +69,6 @@ impl Generated {
     pub fn code(&self) -> String {
         format::file(&self.file)
     }
-
-    pub(crate) fn file(&self) -> &syn::File {
-        &self.file
-    }
 }
 
 /// Wall time of each stage of [`generate`].

@@ -46,7 +46,7 @@ pub fn run(root: &Path, mode: Mode) -> Result<Report, String> {
     let spec_path = root.join("spec/xplenty.yaml");
     let spec = std::fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let client = xplenty_gen::generate(&spec).map_err(|e| e.to_string())?;
-    let cli = xplenty_gen::generate_cli(&client).map_err(|e| e.to_string())?;
+    let cli = xplenty_gen::generate_cli(&client.model).map_err(|e| e.to_string())?;
 
     let mut artefacts: Vec<(String, String)> =
         SPEC_COPIES.iter().map(|copy| ((*copy).to_owned(), spec.clone())).collect();

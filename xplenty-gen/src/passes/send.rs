@@ -14,6 +14,7 @@ use crate::{GenError, Operation};
 
 pub(crate) fn apply(builders: &mut [syn::Item], model: &Model, type_names: &BTreeSet<String>) -> Result<(), GenError> {
     let by_builder: BTreeMap<String, &Operation> = model.operations.iter().map(|op| (op.builder_name(), op)).collect();
+    let fields = builder_fields(builders);
     let mut wrapped = BTreeSet::new();
     for item in builders {
         let syn::Item::Impl(imp) = item else { continue };
@@ -23,6 +24,7 @@ pub(crate) fn apply(builders: &mut [syn::Item], model: &Model, type_names: &BTre
             return Err(GenError::Extras(format!("builder `{builder}` matches no operation id")));
         };
         check_setters(imp, op)?;
+        check_types(fields.get(&builder), op)?;
         let mut ok_type = None;
         for i in &mut imp.items {
             if let syn::ImplItem::Fn(f) = i
@@ -78,6 +80,58 @@ fn check_setters(imp: &syn::ItemImpl, op: &Operation) -> Result<(), GenError> {
         Ok(())
     } else {
         Err(GenError::Extras(format!("`{}`: the builder has no setter {missing:?}", op.id)))
+    }
+}
+
+/// Every parameter's Rust type, as the model says it, is the type the builder stores
+/// (`Result<Option<T>, String>`'s `T`), so targets that read the model alone (the CLI)
+/// convert input into what the setter takes.
+fn check_types(fields: Option<&BTreeMap<String, String>>, op: &Operation) -> Result<(), GenError> {
+    for parameter in &op.parameters {
+        let stored = fields.and_then(|f| f.get(&parameter.setter));
+        let modelled = syn::parse_str::<syn::Type>(&parameter.rust_type).map(|t| quote!(#t).to_string());
+        if stored.map(String::as_str) != modelled.as_ref().ok().map(String::as_str) {
+            return Err(GenError::Extras(format!(
+                "`{}`: parameter `{}` is `{}` in the model but `{}` in progenitor's builder",
+                op.id,
+                parameter.name,
+                parameter.rust_type,
+                stored.map_or("missing", String::as_str)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The fields of each builder struct: field name -> the stored value's type, its
+/// `Result<Option<T>, String>` unwrapped and `crate::types::` said as `types::`, as text.
+fn builder_fields(builders: &[syn::Item]) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for item in builders {
+        let syn::Item::Struct(s) = item else { continue };
+        let mut fields = BTreeMap::new();
+        for field in &s.fields {
+            let Some(ident) = &field.ident else { continue };
+            let Some(ty) = generic_argument(&field.ty, "Result") else { continue };
+            let ty = generic_argument(&ty, "Option").unwrap_or(ty);
+            fields.insert(ident.to_string(), quote!(#ty).to_string().replace("crate :: types ::", "types ::"));
+        }
+        out.insert(s.ident.to_string(), fields);
+    }
+    out
+}
+
+/// The first type argument of `Wrapper<T, ..>`.
+fn generic_argument(ty: &syn::Type, wrapper: &str) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
     }
 }
 

@@ -92,6 +92,11 @@ pub struct Parameter {
     /// The builder method that sets it (`type` -> `type_`), checked against progenitor's
     /// builders at generation.
     pub setter: String,
+    /// The Rust type the setter's value becomes, with the client's own types as
+    /// `types::X` (`u64`, `::std::num::NonZeroU64`, `types::SortDirection`): what a
+    /// target that does not run progenitor (the CLI) converts input into. Checked
+    /// against progenitor's builders at generation.
+    pub rust_type: String,
     /// An array declared `style: form, explode: false`: sent comma-joined.
     pub comma_joined: bool,
     /// Where it is declared, as a JSON pointer (`#/paths/~1clusters/get/parameters/0`).
@@ -208,6 +213,7 @@ fn parameters(raw: &Value, path: &str, method: &str) -> Vec<Parameter> {
             && resolve(raw, &declaration["schema"])["type"] == "array";
         out.push(Parameter {
             setter: setter_name(&name),
+            rust_type: parameter_type(&declaration["schema"]),
             required: declaration["required"] == true,
             name,
             location,
@@ -274,6 +280,30 @@ fn ref_name(schema: &ReferenceOr<Schema>) -> Option<String> {
 
 /// progenitor's builder setter for a parameter name: snake case, with a Rust keyword
 /// suffixed by `_`. The `send` pass fails generation when a builder lacks one.
+/// The type typify gives a parameter's schema: a referenced schema by its (generated)
+/// name, integers by their bounds (`minimum: 1` is `NonZeroU64`, a non-negative one
+/// `u64`), `date-time` text as chrono's, arrays as `Vec`s. What typify does otherwise
+/// shows at generation, where the builders are compared with it.
+fn parameter_type(schema: &Value) -> String {
+    if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        return format!("types::{}", crate::progenitor::type_name(name));
+    }
+    let number = |key: &str| schema.get(key).and_then(Value::as_f64);
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer") if number("minimum").is_some_and(|m| m >= 1.0) => "::std::num::NonZeroU64".to_owned(),
+        Some("integer") if number("minimum").is_some_and(|m| m >= 0.0) => "u64".to_owned(),
+        Some("integer") => "i64".to_owned(),
+        Some("number") => "f64".to_owned(),
+        Some("boolean") => "bool".to_owned(),
+        Some("string") if schema.get("format").and_then(Value::as_str) == Some("date-time") => {
+            "::chrono::DateTime<::chrono::offset::Utc>".to_owned()
+        }
+        Some("array") => format!("::std::vec::Vec<{}>", parameter_type(&schema["items"])),
+        _ => "::std::string::String".to_owned(),
+    }
+}
+
 pub(crate) fn setter_name(name: &str) -> String {
     let name = heck::ToSnakeCase::to_snake_case(name);
     if syn::parse_str::<syn::Ident>(&name).is_ok() { name } else { format!("{name}_") }
