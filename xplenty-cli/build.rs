@@ -10,8 +10,11 @@ fn main() {
     println!("cargo::rerun-if-changed={}", spec.display());
     xplenty_gen::warn_if_spec_copy_is_stale(&spec);
     // The model alone: progenitor runs in xplenty-api's build, not here.
-    let text = std::fs::read_to_string(&spec).unwrap_or_else(|e| panic!("cannot read {}: {e}", spec.display()));
-    let generated = match xplenty_gen::describe(&text).and_then(|model| xplenty_gen::generate_cli(&model)) {
+    let generated = std::fs::read_to_string(&spec)
+        .map_err(|source| xplenty_gen::GenError::Read { path: spec.display().to_string(), source })
+        .and_then(|text| xplenty_gen::describe(&text))
+        .and_then(|model| xplenty_gen::generate_cli(&model));
+    let generated = match generated {
         Ok(generated) => generated,
         Err(error) => {
             eprintln!("{error}");
