@@ -137,7 +137,8 @@ impl From<std::io::Error> for CliError {
 /// error never needs a credential.
 #[derive(Debug)]
 pub enum Connect {
-    /// `--fake`: a client of the embedded fake.
+    /// `--fake`: a client of the embedded fake (never built without the feature `fake`).
+    #[cfg_attr(not(feature = "fake"), allow(dead_code))]
     Ready(xplenty_api::Client),
     /// From the flags, else the environment, else the profile.
     Settings(crate::profile::Settings),
