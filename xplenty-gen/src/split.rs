@@ -20,8 +20,11 @@
 //! Files in `types/` and `builder/` are each included into a module of their own, so
 //! `super::` in them is shifted one level ([`OneLevelDown`]); the frame `xplenty.rs` is
 //! the client piece with each other file's include where that file's first item stood.
-//! [`compiled_from_pieces`] applies the rule to the reviewed text of the pieces, so a
-//! test can check that it gives the compiled files.
+//! [`compiled_from_pieces`] applies the rule to the reviewed text of the pieces, and a
+//! test (`the_compiled_client_is_its_snapshots_by_one_rule` in `tests/rules.rs`) checks
+//! that it gives the compiled files, and that every compiled item is reviewed in exactly
+//! one piece. Before, the two cuts were two walks, each with its own matching rules, and
+//! nothing said they cut alike.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -252,9 +255,14 @@ fn compiled_files(
     files.into_iter().map(|(path, items)| SourceFile { path, code: crate::format::file(&file_of(items)) }).collect()
 }
 
-/// The compiled files of the reviewed pieces, each piece's code parsed back: every file
-/// but the frame `xplenty.rs`, which is the client piece with the includes added.
-/// `source_files` gives the same files from the generated code.
+/// The rule of [`compiled_files`] applied to the reviewed code of the pieces, each
+/// parsed back: every compiled file but the frame `xplenty.rs` (the client piece with the
+/// includes added where the other files' items stood, which the pieces do not show).
+///
+/// The files have the items of [`Generated::files`](crate::Generated::files), in the
+/// same order; the layout may differ where a piece shows an item inside
+/// `mod builder { .. }`, one level deeper than in its file: prettyplease breaks a line
+/// there, and puts a closure's body in braces, where the compiled file need not.
 pub fn compiled_from_pieces(pieces: &[Piece]) -> Result<Vec<SourceFile>, String> {
     let mut parsed = BTreeMap::new();
     for piece in pieces.iter().filter(|piece| piece.kind != PieceKind::Client) {
