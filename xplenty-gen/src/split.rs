@@ -255,7 +255,7 @@ fn compiled_files(
     files.into_iter().map(|(path, items)| SourceFile { path, code: crate::format::file(&file_of(items)) }).collect()
 }
 
-/// The rule of [`compiled_files`] applied to the reviewed code of the pieces, each
+/// The rule of `compiled_files` applied to the reviewed code of the pieces, each
 /// parsed back: every compiled file but the frame `xplenty.rs` (the client piece with the
 /// includes added where the other files' items stood, which the pieces do not show).
 ///
