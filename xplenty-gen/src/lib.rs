@@ -35,7 +35,7 @@ pub use spec::load::{Spec, load};
 pub use spec::model::{Location, Model, OpenEnum, Operation, Parameter, Scope, SuccessBody, TaggedUnion, operations};
 pub use spec::normalise::normalise_media_types;
 pub use spec::tolerance::EXTENSION as TOLERANT_EXTENSION;
-pub use split::{Piece, PieceKind, SourceFile};
+pub use split::{Piece, PieceKind, SourceFile, compiled_from_pieces};
 
 /// What one run of the generator produced.
 pub struct Generated {

@@ -1,7 +1,10 @@
 //! The generator on tiny fixture specs: each spec rule rejects what it should, naming
 //! the operation and the JSON pointer, all problems at once; each extra is emitted.
 
-use xplenty_gen::{GenError, Problem, generate};
+use std::collections::{BTreeMap, BTreeSet};
+
+use syn::visit_mut::VisitMut;
+use xplenty_gen::{GenError, PieceKind, Problem, compiled_from_pieces, generate};
 
 const TINY: &str = include_str!("fixtures/tiny.yaml");
 
@@ -374,6 +377,187 @@ fn the_compiled_files_are_one_module_per_type_and_operation_each_included_once()
     }
     assert!(generated.files.iter().any(|f| f.path == "types/cluster.rs"));
     assert!(generated.files.iter().any(|f| f.path == "builder/list_clusters.rs"));
+}
+
+/// The compiled files are the reviewed pieces moved by one rule: the rule applied to
+/// the pieces' code gives every compiled file but the frame, item for item; the frame is
+/// the client piece with one include of each other file, in its directory's module; and
+/// every item compiled is an item of one piece, every item of a piece is compiled.
+#[test]
+fn the_compiled_files_are_the_reviewed_pieces_by_one_rule() {
+    assert_compiled_files_are_reviewed_pieces(&generate(TINY).unwrap());
+}
+
+/// The same for the workspace spec, whose pieces are the reviewed snapshots.
+#[test]
+fn the_compiled_client_is_its_snapshots_by_one_rule() {
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/xplenty.yaml");
+    assert_compiled_files_are_reviewed_pieces(&xplenty_gen::generate_file(std::path::Path::new(spec)).unwrap());
+}
+
+fn assert_compiled_files_are_reviewed_pieces(generated: &xplenty_gen::Generated) {
+    let pieces = generated.pieces();
+    let (frame, files) = generated.files.split_first().unwrap();
+    assert_eq!(frame.path, "xplenty.rs");
+
+    // The rule, applied to the reviewed code. An item a piece shows inside
+    // `mod builder { .. }` is printed one level deeper than in its file, where
+    // prettyplease may break a line differently (and put a closure's body in braces),
+    // so items are compared as their pieces print them.
+    let from_pieces = compiled_from_pieces(&pieces).unwrap();
+    let paths = |files: &[xplenty_gen::SourceFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+    assert_eq!(paths(&from_pieces), paths(files));
+    for (expected, compiled) in from_pieces.iter().zip(files) {
+        assert_eq!(reviewed_form(expected), reviewed_form(compiled), "{} is not its pieces by the rule", compiled.path);
+    }
+
+    // The frame, without its includes, is the client piece.
+    let mut frame = syn::parse_file(&frame.code).unwrap();
+    let mut includes = Vec::new();
+    strip_includes(&mut frame.items, "", &mut includes);
+    let client = pieces.iter().find(|p| p.kind == PieceKind::Client).unwrap();
+    assert_eq!(prettyplease::unparse(&frame), client.code, "the frame is not the client piece");
+    for (module, path) in &includes {
+        assert_eq!(module_of(path).0, module, "{path} is included in `{module}`");
+    }
+    let mut included: Vec<String> = includes.into_iter().map(|(_, path)| path).collect();
+    included.sort();
+    assert_eq!(included, paths(files), "the frame includes each other file once");
+
+    // Each item, keyed by its module and its code: the pieces it is reviewed in and the
+    // files it is compiled in.
+    let mut reviewed: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for piece in pieces.iter().filter(|p| p.kind != PieceKind::Client) {
+        let module = if piece.kind == PieceKind::Type { "types" } else { "" };
+        for item in syn::parse_file(&piece.code).unwrap().items {
+            let (module, items) = match item {
+                syn::Item::Mod(m) if m.ident == "builder" => {
+                    (format!("{module}::builder").trim_start_matches("::").to_owned(), m.content.unwrap().1)
+                }
+                item => (module.to_owned(), vec![item]),
+            };
+            for item in items {
+                let key = (module.clone(), as_in_piece(&module, item));
+                reviewed.entry(key).or_default().push(piece.snapshot_name());
+            }
+        }
+    }
+    let mut compiled: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for file in files {
+        let module = module_of(&file.path).0;
+        let mut pieces_of_file = BTreeSet::new();
+        for code in reviewed_form(file) {
+            let key = (module.to_owned(), code);
+            pieces_of_file.extend(reviewed.get(&key).into_iter().flatten().cloned());
+            compiled.entry(key).or_default().push(file.path.clone());
+        }
+        assert_eq!(pieces_of_file.len(), 1, "{} holds items of {pieces_of_file:?}", file.path);
+    }
+    let unreviewed: Vec<_> = compiled.keys().filter(|key| !reviewed.contains_key(*key)).collect();
+    let uncompiled: Vec<_> = reviewed.keys().filter(|key| !compiled.contains_key(*key)).collect();
+    assert!(unreviewed.is_empty(), "compiled, not reviewed: {unreviewed:#?}");
+    assert!(uncompiled.is_empty(), "reviewed, not compiled: {uncompiled:#?}");
+    for (key, in_pieces) in &reviewed {
+        assert_eq!(in_pieces.len(), compiled[key].len(), "{key:?} is in {in_pieces:?} and {:?}", compiled[key]);
+    }
+}
+
+/// The items of a compiled file as its piece shows them: `super::` paths one level up
+/// again where the file is a module of its own, printed inside `mod builder { .. }`
+/// where they live in a `builder` module.
+fn reviewed_form(file: &xplenty_gen::SourceFile) -> Vec<String> {
+    let (module, own_module) = module_of(&file.path);
+    let items = syn::parse_file(&file.code).unwrap_or_else(|e| panic!("{}: {e}", file.path)).items;
+    items
+        .into_iter()
+        .map(|mut item| {
+            if own_module {
+                OneLevelUp.visit_item_mut(&mut item);
+            }
+            as_in_piece(module, item)
+        })
+        .collect()
+}
+
+/// One item as a piece prints it in `module`.
+fn as_in_piece(module: &str, item: syn::Item) -> String {
+    let item = if module.ends_with("builder") {
+        syn::parse_quote! { mod builder { #item } }
+    } else {
+        item
+    };
+    prettyplease::unparse(&syn::File { shebang: None, frontmatter: None, attrs: Vec::new(), items: vec![item] })
+}
+
+/// The module a compiled file's items live in, and whether the file is a module of its
+/// own (its `super::` paths one level down).
+fn module_of(path: &str) -> (&'static str, bool) {
+    match path.rsplit_once('/').map(|(dir, _)| dir) {
+        Some("operations") => ("", false),
+        Some("builder") => ("builder", true),
+        Some("types") => ("types", true),
+        Some("types/builder") => ("types::builder", false),
+        _ => panic!("unexpected compiled file {path}"),
+    }
+}
+
+/// Removes the frame's includes (`include!(..)`, `mod __x { use super::*; include!(..) }`
+/// with its `pub use __x::*;`) from the items of `module` and the modules in it,
+/// recording each included path with its module.
+fn strip_includes(items: &mut Vec<syn::Item>, module: &str, includes: &mut Vec<(String, String)>) {
+    let included = |item: &syn::Item| match item {
+        syn::Item::Macro(m) if m.mac.path.is_ident("include") => {
+            let tokens = m.mac.tokens.to_string();
+            let path = tokens.rsplit('"').nth(1).unwrap().trim_start_matches('/').to_owned();
+            Some(path)
+        }
+        _ => None,
+    };
+    let mut own_modules = Vec::new();
+    let mut kept = Vec::new();
+    for mut item in std::mem::take(items) {
+        if let Some(path) = included(&item) {
+            includes.push((module.to_owned(), path));
+            continue;
+        }
+        match &mut item {
+            syn::Item::Mod(m) if m.ident.to_string().starts_with("__") => {
+                let content = &m.content.as_ref().unwrap().1;
+                assert_eq!(content.len(), 2, "{}", m.ident);
+                assert!(matches!(&content[0], syn::Item::Use(_)));
+                let path = included(&content[1]).unwrap();
+                let stem = path.rsplit('/').next().unwrap().trim_end_matches(".rs");
+                assert_eq!(m.ident, format!("__{stem}"));
+                own_modules.push(m.ident.to_string());
+                includes.push((module.to_owned(), path));
+            }
+            syn::Item::Use(u) if matches!(&u.tree, syn::UseTree::Path(p) if p.ident.to_string().starts_with("__")) => {
+                let syn::UseTree::Path(p) = &u.tree else { unreachable!() };
+                assert!(matches!(*p.tree, syn::UseTree::Glob(_)));
+                assert_eq!(own_modules.last(), Some(&p.ident.to_string()), "re-exported whole after its module");
+            }
+            syn::Item::Mod(m) if m.content.is_some() => {
+                let inner = format!("{module}::{}", m.ident).trim_start_matches("::").to_owned();
+                strip_includes(&mut m.content.as_mut().unwrap().1, &inner, includes);
+                kept.push(item);
+            }
+            _ => kept.push(item),
+        }
+    }
+    *items = kept;
+}
+
+/// Undoes the compiled files' shift: `super::super::X` is `super::X` again.
+struct OneLevelUp;
+
+impl VisitMut for OneLevelUp {
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if path.segments.first().is_some_and(|s| s.ident == "super") {
+            let rest = path.segments.iter().skip(1).cloned().collect();
+            path.segments = rest;
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
 }
 
 #[test]
