@@ -1,8 +1,8 @@
 //! Extracts from the spec what the fake needs to answer every operation, into `OUT_DIR`
 //! (the code is `xplenty_gen::examples`; progenitor does not run here):
-//! - `documented.rs`: per operation, the success status, example, schema and its fields,
-//!   the request body's required fields and the path parameters' examples;
-//! - `validation.rs`: per operation, the JSON Schemas of its parameters, its request body
+//! - `operations.rs`: one row per operation: what the spec documents of it (the success
+//!   status, example, schema and its fields, the request body's required fields and the
+//!   path parameters' examples) and the JSON Schemas of its parameters, its request body
 //!   and its success answer, which the fake checks requests and answers against;
 //! - `every_operation.rs`: for the crate's tests, `call_documented(client, id)`, one call
 //!   per operation with every parameter and the body set to the spec's examples.
@@ -25,9 +25,7 @@ fn main() {
         model.as_ref().map(|model| model.operations_by_id().into_iter().cloned().collect()).unwrap_or_default();
     let calls = examples::example_calls(raw, &operations);
     let calls = calls.map_or_else(|e| examples::compile_error(&e), |c| examples::documented_calls(&c));
-    std::fs::write(out.join("documented.rs"), examples::documented_table(raw, &operations))
-        .expect("write documented.rs");
-    std::fs::write(out.join("validation.rs"), examples::validation_table(raw, &operations))
-        .expect("write validation.rs");
+    std::fs::write(out.join("operations.rs"), examples::operation_table(raw, &operations))
+        .expect("write operations.rs");
     std::fs::write(out.join("every_operation.rs"), calls).expect("write every_operation.rs");
 }

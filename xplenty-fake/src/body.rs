@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::validate::Accepts;
+use crate::spec::Accepts;
 
 /// How a body came, by its `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

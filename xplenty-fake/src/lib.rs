@@ -176,6 +176,7 @@ mod coerce;
 mod route;
 mod server;
 mod shape;
+mod spec;
 mod state;
 mod validate;
 mod variants;
@@ -189,6 +190,7 @@ pub use state::{Exchange, Fault, Seed};
 pub use webhook::{ATTEMPTS, Delivery, SIGNATURE_HEADER, signature};
 
 use state::State;
+use webhook::Webhooks;
 
 /// The account id the fake serves unless told otherwise.
 pub const ACCOUNT_ID: &str = "acme-analytics";
@@ -201,9 +203,11 @@ pub struct FakeXplenty {
     account_id: String,
     api_key: String,
     state: Arc<Mutex<State>>,
+    /// Beside the state, not in it: the state knows nothing of web hooks.
+    webhooks: Arc<Mutex<Webhooks>>,
     clock: Clock,
     server: tokio::task::JoinHandle<()>,
-    webhooks: tokio::task::JoinHandle<()>,
+    webhook_task: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for FakeXplenty {
@@ -326,18 +330,20 @@ impl FakeBuilder {
         let base_url = format!("http://{}", listener.local_addr()?);
         let mut state = State::new(self.clock.clone(), self.account_id.clone(), base_url.clone(), self.rate_limit);
         state.reseed(self.seed);
+        let webhooks = Arc::new(Mutex::new(Webhooks::new(&state)));
         let state = Arc::new(Mutex::new(state));
         let server =
             tokio::spawn(server::serve(listener, state.clone(), self.api_key.clone(), self.checks, self.limits));
-        let webhooks = webhook::spawn(state.clone());
+        let webhook_task = webhook::spawn(state.clone(), webhooks.clone());
         Ok(FakeXplenty {
             base_url,
             account_id: self.account_id,
             api_key: self.api_key,
             state,
+            webhooks,
             clock: self.clock,
             server,
-            webhooks,
+            webhook_task,
         })
     }
 }
@@ -387,7 +393,8 @@ impl FakeXplenty {
     /// completed, in that order.
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
-        webhook::observe(&mut self.lock());
+        let state = self.lock();
+        self.lock_webhooks().observe(&state);
     }
 
     /// Applies `fault` to the next `times` calls of `operation` (an operation id).
@@ -432,7 +439,7 @@ impl FakeXplenty {
 
     /// Every web hook delivery attempt so far, in the order they ended (see [`Delivery`]).
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.lock().webhooks.deliveries.clone()
+        self.lock_webhooks().deliveries().to_vec()
     }
 
     /// Forgets everything since the start: items are the spec's examples again, and the
@@ -443,7 +450,7 @@ impl FakeXplenty {
         let mut fresh =
             State::new(state.clock.clone(), state.account_id.clone(), state.base_url.clone(), state.rate_limit);
         fresh.reseed(state.seed);
-        state.webhooks.hand_over(&mut fresh.webhooks);
+        self.lock_webhooks().start_over(&fresh);
         *state = fresh;
     }
 
@@ -451,13 +458,23 @@ impl FakeXplenty {
     pub fn stop(self) {}
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        unpoisoned(&self.state)
+    }
+
+    /// Locked after [`lock`](Self::lock) where both are, as everywhere.
+    fn lock_webhooks(&self) -> std::sync::MutexGuard<'_, Webhooks> {
+        unpoisoned(&self.webhooks)
     }
 }
 
 impl Drop for FakeXplenty {
     fn drop(&mut self) {
         self.server.abort();
-        self.webhooks.abort();
+        self.webhook_task.abort();
     }
+}
+
+/// A panic under a lock leaves the data as consistent as any single call does.
+fn unpoisoned<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

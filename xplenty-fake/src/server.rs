@@ -18,8 +18,10 @@ use tokio::net::TcpStream;
 
 use crate::body::{Encoding, encoding};
 use crate::route::{Found, route};
+use crate::spec::operation_spec;
 use crate::state::{Answer, Exchange, Fault, State};
-use crate::validate::{canonical_body, check_answer, check_request, validation};
+use crate::validate::{canonical_body, check_answer, check_request};
+use crate::webhook::refusal;
 
 /// Which of the spec's checks the fake makes (both by default).
 #[derive(Debug, Clone, Copy)]
@@ -234,6 +236,11 @@ async fn answer(
         }
         Found::Nothing => return finish(Answer::message(404, "No such resource"), None),
     };
+    // The one look-up of the operation's row; everything below is handed the row.
+    let Some(spec) = operation_spec(route.operation.id) else {
+        let message = format!("fake: {} is not in the spec it was built from", route.operation.id);
+        return finish(Answer::message(500, message), None);
+    };
     // The rate limit status is free of charge, as on the API.
     let free = route.operation.id == "get_rate_limit_status";
     let fault = {
@@ -267,8 +274,7 @@ async fn answer(
     };
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
-    let spec = validation(route.operation.id);
-    let accepts = spec.map(|s| &s.accepts);
+    let accepts = &spec.validation.accepts;
     if !body.is_empty() {
         let content_type = parts.headers.get(hyper::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?"));
         request_body = match encoding(content_type) {
@@ -276,7 +282,7 @@ async fn answer(
                 Ok(value) => Some(value),
                 Err(_) => return finish(Answer::message(400, "The request body is not JSON"), None),
             },
-            Some(Encoding::Form) if accepts.is_some_and(|a| a.form("form")) => {
+            Some(Encoding::Form) if accepts.form("form") => {
                 let pairs = url::form_urlencoded::parse(&body).into_owned();
                 Some(Value::Object(crate::body::nest(pairs)))
             }
@@ -289,14 +295,14 @@ async fn answer(
     // What the service reads: unwrapped, merged with a POST's query fields, and with the
     // tolerated spellings in their declared types before anything is checked.
     let mut read = request_body.clone();
-    if let Some(accepts) = accepts.filter(|a| !a.forms.is_empty()) {
-        let own = |name: &str| spec.is_some_and(|s| s.params.iter().any(|p| p.name == name));
+    if !accepts.forms.is_empty() {
+        let own = |name: &str| spec.validation.params.iter().any(|p| p.name == name);
         let writes = parts.method == hyper::Method::POST || parts.method == hyper::Method::PUT;
         let extra: Vec<(String, String)> =
             if writes { query.iter().filter(|(k, _)| !own(k)).cloned().collect() } else { Vec::new() };
         read = crate::body::accepted(accepts, read, extra);
         if let Some(value) = read.take() {
-            match canonical_body(route.operation.id, value) {
+            match canonical_body(spec, value) {
                 Ok(value) => read = Some(value),
                 Err(problem) => return finish(Answer::message(422, problem), request_body),
             }
@@ -304,18 +310,26 @@ async fn answer(
     }
     // The spec's checks come before anything changes.
     if checks.requests
-        && let Some(problem) = check_request(route.operation.id, &route.params, &query, read.as_ref())
+        && let Some(problem) = check_request(spec, &route.params, &query, read.as_ref())
     {
         return finish(Answer::message(422, problem), request_body);
     }
     // Stored in the declared types, whatever spelling came in.
     if let Some(value) = read.take() {
-        match canonical_body(route.operation.id, value) {
+        match canonical_body(spec, value) {
             Ok(value) => read = Some(value),
             Err(problem) => return finish(Answer::message(422, problem), request_body),
         }
     }
-    let mut answer = lock().handle(&route, &query, read);
+    let mut answer = {
+        let mut state = lock();
+        // Checked here, under the same lock as the write, so the state stores only hooks
+        // the web hooks will take.
+        match refusal(route.operation.id, read.as_ref(), state.stored(&route)) {
+            Some(refused) => Answer::message(422, refused),
+            None => state.handle(&route, spec, &query, read),
+        }
+    };
     if checks.wire_variants
         && (200..300).contains(&answer.status)
         && let Some(body) = &mut answer.body
@@ -327,7 +341,7 @@ async fn answer(
     if checks.answers
         && (200..300).contains(&answer.status)
         && let Some(body) = &answer.body
-        && let Some(problem) = check_answer(route.operation.id, body, !checks.wire_variants)
+        && let Some(problem) = check_answer(spec, body, !checks.wire_variants)
     {
         answer = Answer::message(500, problem);
     }

@@ -10,78 +10,10 @@ use std::sync::OnceLock;
 
 use xplenty_api::meta::{OPERATIONS, Operation, Scope};
 
-include!(concat!(env!("OUT_DIR"), "/documented.rs"));
-
-/// What the spec documents of one operation (from `build.rs`).
-#[derive(Debug)]
-pub(crate) struct Documented {
-    pub(crate) id: &'static str,
-    pub(crate) status: u16,
-    /// The success example as JSON text; empty when there is none.
-    pub(crate) example: &'static str,
-    /// The success body's component schema (of its items for an array); empty for none.
-    pub(crate) schema: &'static str,
-    pub(crate) has_body: bool,
-    /// Required fields of the request body.
-    pub(crate) required: &'static [&'static str],
-    /// Property names of `schema`.
-    pub(crate) fields: &'static [&'static str],
-    /// Path parameter name and example.
-    pub(crate) path_examples: &'static [(&'static str, &'static str)],
-}
-
-impl Documented {
-    pub(crate) fn example(&self) -> Option<serde_json::Value> {
-        serde_json::from_str(self.example).ok()
-    }
-}
-
-pub(crate) fn documented(id: &str) -> Option<&'static Documented> {
-    DOCUMENTED.binary_search_by(|d| d.id.cmp(id)).ok().map(|i| &DOCUMENTED[i])
-}
-
-/// What an operation does. Collection paths are templates relative to the scope's base.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Create {
-        collection: &'static str,
-    },
-    Get {
-        collection: &'static str,
-    },
-    Update {
-        collection: &'static str,
-    },
-    Delete {
-        collection: &'static str,
-    },
-    List {
-        collection: &'static str,
-    },
-    Search {
-        collection: &'static str,
-    },
-    Watch,
-    Unwatch,
-    Watchers,
-    /// `GET` of a single resource that a `PUT` on the same path with the same schema changes.
-    SingletonGet,
-    SingletonUpdate,
-    /// `POST /x/{id}/clone`: a copy of the item, stored under a new id.
-    Clone {
-        collection: &'static str,
-    },
-    /// `POST /x/{id}/run`: runs the item's task now (a schedule starts its jobs).
-    Run {
-        collection: &'static str,
-    },
-    /// Answers the documented example (paged when the operation is paginated).
-    Example,
-}
+use crate::spec::{Documented, Kind, OperationSpec, operation_spec};
 
 /// Derived once: requests ask it on every call.
 struct Shape {
-    kinds: BTreeMap<&'static str, Kind>,
     /// Collection path (by scope: global or not) to the `GET` of one of its items.
     getters: BTreeMap<(bool, &'static str), &'static Operation>,
 }
@@ -96,14 +28,17 @@ fn shape() -> &'static Shape {
             })
             .filter_map(|op| Some(((op.scope == Scope::Global, split_item(op.path)?.0), op)))
             .collect();
-        let mut shape = Shape { kinds: BTreeMap::new(), getters };
-        shape.kinds = OPERATIONS.iter().map(|op| (op.id, classify(&shape, op))).collect();
-        shape
+        Shape { getters }
     })
 }
 
-pub(crate) fn kind(op: &Operation) -> Kind {
-    shape().kinds.get(op.id).copied().unwrap_or(Kind::Example)
+/// What operation `spec` does, derived on its first call and kept in its row.
+pub(crate) fn kind(spec: &OperationSpec) -> Kind {
+    *spec.kind.get_or_init(|| xplenty_api::meta::operation(spec.id).map_or(Kind::Example, |op| classify(shape(), op)))
+}
+
+fn documented(id: &str) -> Option<&'static Documented> {
+    operation_spec(id).map(|row| &row.documented)
 }
 
 /// `/clusters/{cluster_id}` -> (`/clusters`, `cluster_id`).
@@ -202,7 +137,7 @@ mod tests {
     use super::*;
 
     fn kind_of(id: &str) -> Kind {
-        kind(xplenty_api::meta::operation(id).unwrap())
+        kind(operation_spec(id).unwrap())
     }
 
     #[test]

@@ -10,7 +10,8 @@ use xplenty_api::meta::{OPERATIONS, Scope};
 
 use crate::clock::{Clock, timestamp};
 use crate::route::Route;
-use crate::shape::{Documented, Kind, documented, is_collection, item_getter, kind, split_item};
+use crate::shape::{is_collection, item_getter, kind, split_item};
+use crate::spec::{Documented, Kind, OperationSpec, operation_spec};
 
 mod defaults;
 mod lists;
@@ -147,8 +148,6 @@ pub(crate) struct State {
     pub(crate) fail_jobs: bool,
     pub(crate) failing_packages: BTreeSet<u64>,
     pub(crate) journal: Vec<Exchange>,
-    /// Web hook notifications: what was announced and every delivery attempt.
-    pub(crate) webhooks: crate::webhook::Webhooks,
     pub(crate) seed: Seed,
 }
 
@@ -176,12 +175,12 @@ fn text(value: &Value) -> Option<String> {
 /// secrets nor what the service sets itself (read-only fields such as `id`, `owner_id`,
 /// `status` or counts are ignored, as the service ignores them). A hook's `settings` and a
 /// schedule's `task` change field by field.
-fn merge(item: &mut Map<String, Value>, body: &Value, documented: &Documented) {
+fn merge(item: &mut Map<String, Value>, body: &Value, spec: &OperationSpec) {
     let Value::Object(fields) = body else { return };
-    let writable = defaults::writable(documented.id);
+    let writable = defaults::writable(&spec.validation);
     for (name, value) in fields {
         let name = name.as_str();
-        if !documented.fields.contains(&name) || SECRETS.contains(&name) || !writable.iter().any(|w| w == name) {
+        if !spec.documented.fields.contains(&name) || SECRETS.contains(&name) || !writable.iter().any(|w| w == name) {
             continue;
         }
         match item.get_mut(name) {
@@ -215,11 +214,9 @@ impl State {
             fail_jobs: false,
             failing_packages: BTreeSet::new(),
             journal: Vec::new(),
-            webhooks: Default::default(),
             seed: Seed::Examples,
         };
         state.seed();
-        state.webhooks = crate::webhook::Webhooks::baseline(&state);
         state
     }
 
@@ -227,8 +224,9 @@ impl State {
     /// parameter examples name, so every documented call works from the first request.
     fn seed(&mut self) {
         for op in OPERATIONS.iter() {
-            let Kind::Get { collection } = kind(op) else { continue };
-            let Some(documented) = documented(op.id) else { continue };
+            let Some(spec) = operation_spec(op.id) else { continue };
+            let Kind::Get { collection } = kind(spec) else { continue };
+            let documented = &spec.documented;
             let Some(item) = documented.example() else { continue };
             let mut params: BTreeMap<&'static str, String> =
                 documented.path_examples.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
@@ -250,7 +248,6 @@ impl State {
         if seed == Seed::Empty {
             self.items.clear();
             self.watched.clear();
-            self.webhooks = crate::webhook::Webhooks::baseline(self);
         }
     }
 
@@ -297,11 +294,16 @@ impl State {
         true
     }
 
-    pub(crate) fn handle(&mut self, route: &Route, query: &[(String, String)], body: Option<Value>) -> Answer {
+    /// Answers a request to `route`, whose row is `spec`, that passed the spec's checks.
+    pub(crate) fn handle(
+        &mut self,
+        route: &Route,
+        spec: &'static OperationSpec,
+        query: &[(String, String)],
+        body: Option<Value>,
+    ) -> Answer {
         let op = route.operation;
-        let Some(documented) = documented(op.id) else {
-            return Answer::message(500, format!("fake: {} is not in the spec it was built from", op.id));
-        };
+        let documented = &spec.documented;
         if let Some(missing) = documented
             .required
             .iter()
@@ -309,10 +311,7 @@ impl State {
         {
             return Answer::message(422, format!("{missing} is required"));
         }
-        let stored = self.items.get(&Self::item_address(route)).map(|item| &item.value);
-        if let Some(refused) = crate::webhook::refusal(op.id, body.as_ref(), stored) {
-            return Answer::message(422, refused);
-        }
+        let stored = self.stored(route);
         let path_type = route.params.get("connection_type").map(String::as_str);
         if let Some(refused) = mismatched_fields(op.id, body.as_ref(), stored, path_type) {
             return Answer::message(422, refused);
@@ -323,19 +322,24 @@ impl State {
             return not_found();
         }
         let body = body.unwrap_or(Value::Null);
-        match kind(op) {
-            Kind::Create { collection } => self.create(route, documented, collection, &body),
+        match kind(spec) {
+            Kind::Create { collection } => self.create(route, spec, collection, &body),
             Kind::Get { .. } => self.answer_item(route, documented),
-            Kind::Update { .. } => self.update(route, documented, &body),
+            Kind::Update { .. } => self.update(route, spec, &body),
             Kind::Delete { collection } => self.delete(route, documented, collection),
             Kind::List { collection } => self.list(route, query, collection, false),
             Kind::Search { collection } => self.list(route, query, collection, true),
-            Kind::Watch | Kind::Unwatch | Kind::Watchers => self.watch(route, documented),
-            Kind::SingletonGet | Kind::SingletonUpdate => self.singleton(route, documented, &body),
+            kind @ (Kind::Watch | Kind::Unwatch | Kind::Watchers) => self.watch(route, kind, documented),
+            kind @ (Kind::SingletonGet | Kind::SingletonUpdate) => self.singleton(route, kind, spec, &body),
             Kind::Clone { collection } => self.clone_item(route, documented, collection),
             Kind::Run { collection: "/schedules" } => self.run_schedule(route, documented),
             Kind::Run { .. } | Kind::Example => self.example(route, query, documented),
         }
+    }
+
+    /// The item the route's path names, as stored: the one an update changes.
+    pub(crate) fn stored(&self, route: &Route) -> Option<&Value> {
+        self.items.get(&Self::item_address(route)).map(|item| &item.value)
     }
 
     /// Every account item of `collection` (such as `/jobs`), by path, as a `GET` answers it.
@@ -385,8 +389,8 @@ impl State {
         }
     }
 
-    fn create(&mut self, route: &Route, documented: &Documented, collection: &'static str, body: &Value) -> Answer {
-        let scope = route.operation.scope;
+    fn create(&mut self, route: &Route, spec: &OperationSpec, collection: &'static str, body: &Value) -> Answer {
+        let (scope, documented) = (route.operation.scope, &spec.documented);
         if let Some(problem) = self.invalid_references(scope, collection, body) {
             return Answer::message(422, problem);
         }
@@ -406,7 +410,7 @@ impl State {
         let id = self.next_id;
         // The documented defaults, then what the request sets; never the spec's example.
         let mut item = defaults::for_collection(collection, id, documented.fields);
-        merge(&mut item, body, documented);
+        merge(&mut item, body, spec);
         self.set_by_service(collection, id, &mut item, body, documented);
         let now = json!(timestamp(self.clock.now()));
         item.insert("id".into(), json!(id));
@@ -611,8 +615,7 @@ impl State {
     /// the create was refused.
     fn create_as(&mut self, operation: &str, collection: &'static str, body: &Value, creator: &Value) -> Option<u64> {
         let route = Route { operation: xplenty_api::meta::operation(operation)?, params: BTreeMap::new() };
-        let documented = documented(operation)?;
-        let answer = self.create(&route, documented, collection, body);
+        let answer = self.create(&route, operation_spec(operation)?, collection, body);
         let id =
             answer.body.as_ref().and_then(|b| b.get("id")).and_then(Value::as_u64).filter(|_| answer.status < 300)?;
         let address = address(route.operation.scope, format!("{collection}/{id}"));
@@ -637,11 +640,11 @@ impl State {
         })
     }
 
-    fn update(&mut self, route: &Route, documented: &Documented, body: &Value) -> Answer {
-        let address = Self::item_address(route);
+    fn update(&mut self, route: &Route, spec: &OperationSpec, body: &Value) -> Answer {
+        let (address, documented) = (Self::item_address(route), &spec.documented);
         let now = json!(timestamp(self.clock.now()));
         let Some(Item { value: Value::Object(item), .. }) = self.items.get_mut(&address) else { return not_found() };
-        merge(item, body, documented);
+        merge(item, body, spec);
         if documented.fields.contains(&"updated_at") {
             item.insert("updated_at".into(), now);
         }
@@ -748,11 +751,11 @@ impl State {
         Answer { status: 200, body: Some(Value::Array(page)), headers }
     }
 
-    fn watch(&mut self, route: &Route, documented: &Documented) -> Answer {
+    fn watch(&mut self, route: &Route, kind: Kind, documented: &Documented) -> Answer {
         let scope = route.operation.scope;
         let item_path = fill(route.operation.path.trim_end_matches("/watchers"), &route.params);
         let address = address(scope, item_path);
-        match kind(route.operation) {
+        match kind {
             Kind::Watch => {
                 self.watched.insert(address.clone());
                 let mut answer = match documented.example() {
@@ -783,8 +786,8 @@ impl State {
         }
     }
 
-    fn singleton(&mut self, route: &Route, documented: &Documented, body: &Value) -> Answer {
-        let op = route.operation;
+    fn singleton(&mut self, route: &Route, kind: Kind, spec: &OperationSpec, body: &Value) -> Answer {
+        let (op, documented) = (route.operation, &spec.documented);
         let address = Self::item_address(route);
         if !self.singletons.contains_key(&address) {
             let getter = OPERATIONS.iter().find(|o| o.scope == op.scope && o.path == op.path && o.method == "GET");
@@ -794,8 +797,8 @@ impl State {
         }
         let now = json!(timestamp(self.clock.now()));
         let Some(Value::Object(value)) = self.singletons.get_mut(&address) else { return not_found() };
-        if kind(op) == Kind::SingletonUpdate {
-            merge(value, body, documented);
+        if kind == Kind::SingletonUpdate {
+            merge(value, body, spec);
             if documented.fields.contains(&"updated_at") {
                 value.insert("updated_at".into(), now);
             }
@@ -1009,5 +1012,5 @@ fn mismatched_fields(
 }
 
 fn documented_example(id: &str) -> Option<Value> {
-    documented(id).and_then(Documented::example)
+    operation_spec(id).and_then(|row| row.documented.example())
 }

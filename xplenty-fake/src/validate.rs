@@ -8,74 +8,10 @@
 //! openly, but what the fake accepts it must be able to answer within the spec. Fields the
 //! body schema does not name are ignored, as the API ignores them.
 
-use std::sync::OnceLock;
-
-use jsonschema::Validator;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
-include!(concat!(env!("OUT_DIR"), "/validation.rs"));
-
-/// A path or query parameter of an operation (from `build.rs`).
-#[derive(Debug)]
-pub(crate) struct Param {
-    pub(crate) name: &'static str,
-    /// `path` or `query`.
-    pub(crate) location: &'static str,
-    pub(crate) required: bool,
-    /// An array sent comma-joined in one value (`style: form, explode: false`).
-    pub(crate) joined: bool,
-    /// JSON Schema as JSON text.
-    pub(crate) schema: &'static str,
-}
-
-/// What a request body's `x-accepts` declares the service takes besides flat JSON (see
-/// `spec/README.md`); empty when the body has no such declaration.
-#[derive(Debug)]
-pub(crate) struct Accepts {
-    /// The resource name the fields may come wrapped in (`{"cluster": {...}}`).
-    pub(crate) wrapper: &'static str,
-    /// `wrapped`, `form` (urlencoded bracket keys), `query` (fields in a POST's query).
-    pub(crate) forms: &'static [&'static str],
-    /// A field the service also takes under another name: (other name, field).
-    pub(crate) aliases: &'static [(&'static str, &'static str)],
-}
-
-impl Accepts {
-    pub(crate) fn form(&self, form: &str) -> bool {
-        self.forms.contains(&form)
-    }
-}
-
-/// What the spec says an operation's requests and success answer look like (from
-/// `build.rs`). Schemas are JSON text, empty when there is none; `*_strict` are the
-/// schemas as written, without the tolerant widening.
-#[derive(Debug)]
-pub(crate) struct Validation {
-    pub(crate) id: &'static str,
-    pub(crate) params: &'static [Param],
-    pub(crate) body_required: bool,
-    pub(crate) body: &'static str,
-    pub(crate) body_strict: &'static str,
-    /// The body's required fields and union tag, checked first: a refusal names the field
-    /// and its allowed values, as the CLI's does.
-    pub(crate) rules: xplenty_api::body_rules::Rules<'static>,
-    pub(crate) accepts: Accepts,
-    pub(crate) answer: &'static str,
-    pub(crate) answer_strict: &'static str,
-}
-
-/// A schema compiled, or why it does not compile (a bug of the spec or the converter).
-type Compiled = Result<Validator, String>;
-
-struct Validators {
-    params: Vec<(&'static Param, Value, Compiled)>,
-    body: Option<(Value, Compiled)>,
-    /// The body schema as written: what a tolerated spelling is coerced to.
-    body_strict: Option<Value>,
-    answer: Option<Compiled>,
-    answer_strict: Option<Compiled>,
-}
+use crate::spec::{Compiled, OperationSpec, Validators};
 
 /// Declared formats (`date-time`) are checked, as the service parses them.
 fn compile(text: &str) -> (Value, Compiled) {
@@ -85,12 +21,10 @@ fn compile(text: &str) -> (Value, Compiled) {
     (schema, compiled)
 }
 
-fn validators(id: &str) -> Option<&'static Validators> {
-    static COMPILED: OnceLock<Vec<OnceLock<Validators>>> = OnceLock::new();
-    let index = VALIDATION.binary_search_by(|v| v.id.cmp(id)).ok()?;
-    let slots = COMPILED.get_or_init(|| VALIDATION.iter().map(|_| OnceLock::new()).collect());
-    Some(slots[index].get_or_init(|| {
-        let v = &VALIDATION[index];
+/// The operation's schemas, compiled on its first call and kept in its row.
+fn validators(spec: &'static OperationSpec) -> &'static Validators {
+    spec.validators.get_or_init(|| {
+        let v = &spec.validation;
         Validators {
             params: v
                 .params
@@ -106,11 +40,7 @@ fn validators(id: &str) -> Option<&'static Validators> {
             answer: (!v.answer.is_empty()).then(|| compile(v.answer).1),
             answer_strict: (!v.answer_strict.is_empty()).then(|| compile(v.answer_strict).1),
         }
-    }))
-}
-
-pub(crate) fn validation(id: &str) -> Option<&'static Validation> {
-    VALIDATION.binary_search_by(|v| v.id.cmp(id)).ok().map(|i| &VALIDATION[i])
+    })
 }
 
 /// The JSON Schema types a schema allows.
@@ -186,12 +116,12 @@ fn describe(compiled: &Compiled, instance: &Value, site: impl Fn(&str) -> String
 /// Why the request breaks the spec, or `None` when it keeps to it. `path` holds the
 /// path parameters by name, `query` the query pairs as sent, `body` the parsed JSON body.
 pub(crate) fn check_request(
-    id: &str,
+    spec: &'static OperationSpec,
     path: &std::collections::BTreeMap<&'static str, String>,
     query: &[(String, String)],
     body: Option<&Value>,
 ) -> Option<String> {
-    let (spec, validators) = (validation(id)?, validators(id)?);
+    let validators = validators(spec);
     let mut problems = Vec::new();
     for (param, schema, compiled) in &validators.params {
         let texts: Vec<&str> = match param.location {
@@ -230,13 +160,13 @@ pub(crate) fn check_request(
         let body = match body {
             Some(body) => Some(body),
             // A missing body is an empty object too, so the message names the missing fields.
-            None if spec.body_required => {
+            None if spec.validation.body_required => {
                 problems.push("a request body is required".to_owned());
                 types(schema).contains(&"object").then_some(&empty)
             }
             None => None,
         };
-        if let Some(refusal) = body.and_then(|body| xplenty_api::body_rules::refusal(body, &spec.rules)) {
+        if let Some(refusal) = body.and_then(|body| xplenty_api::body_rules::refusal(body, &spec.validation.rules)) {
             // The schema's own words for the same fault ("not valid under any of the
             // schemas listed in the 'anyOf' keyword") say less.
             problems.push(refusal);
@@ -253,20 +183,20 @@ pub(crate) fn check_request(
 /// The body with every tolerated spelling turned into the type the spec declares
 /// (`"2"` for an integer is `2`, `"False"` for a boolean `false`, `[false]` for a list
 /// of text `["false"]`), or why it cannot be (an integer beyond 64 bits).
-pub(crate) fn canonical_body(id: &str, body: Value) -> Result<Value, String> {
-    match validators(id).and_then(|v| v.body_strict.as_ref()) {
+pub(crate) fn canonical_body(spec: &'static OperationSpec, body: Value) -> Result<Value, String> {
+    match &validators(spec).body_strict {
         Some(schema) => crate::coerce::coerce(schema, body),
         None => Ok(body),
     }
 }
 
-/// Why a success answer of operation `id` breaks its documented schema, if it does:
+/// Why a success answer of operation `spec` breaks its documented schema, if it does:
 /// the schema as the spec writes it (`strict`), or widened by `x-tolerant` for answers
 /// written with the wire's variants.
-pub(crate) fn check_answer(id: &str, body: &Value, strict: bool) -> Option<String> {
-    let validators = validators(id)?;
+pub(crate) fn check_answer(spec: &'static OperationSpec, body: &Value, strict: bool) -> Option<String> {
+    let validators = validators(spec);
     let compiled = if strict { validators.answer_strict.as_ref()? } else { validators.answer.as_ref()? };
     let problems =
         describe(compiled, body, |pointer| if pointer.is_empty() { "answer".to_owned() } else { pointer.to_owned() });
-    (!problems.is_empty()).then(|| format!("fake answer outside the spec: {id}: {}", problems.join("; ")))
+    (!problems.is_empty()).then(|| format!("fake answer outside the spec: {}: {}", spec.id, problems.join("; ")))
 }

@@ -4,7 +4,8 @@
 //!
 //! The lifecycles of the fake are computed from its clock when an item is read, so
 //! changes are found by looking: after every [`advance`](crate::FakeXplenty::advance) and
-//! on a short real-time tick (for scaled clocks and for items created by requests).
+//! on a short real-time tick (for scaled clocks and for items created by requests). What
+//! was announced and delivered is kept here, beside the state, which knows nothing of hooks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -93,11 +94,11 @@ struct Seen {
     emitted: BTreeSet<&'static str>,
 }
 
-/// The web hook state kept with the rest of the fake's state (and reset with it).
-#[derive(Debug, Default)]
+/// The web hook bookkeeping, kept beside the fake's state (and started over with it).
+#[derive(Debug)]
 pub(crate) struct Webhooks {
     seen: BTreeMap<String, Seen>,
-    pub(crate) deliveries: Vec<Delivery>,
+    deliveries: Vec<Delivery>,
     outbox: Option<mpsc::UnboundedSender<Notification>>,
 }
 
@@ -253,79 +254,91 @@ pub(crate) fn refusal(operation: &str, body: Option<&Value>, stored: Option<&Val
 }
 
 impl Webhooks {
-    /// What the state's jobs and clusters have already gone through, announced to nobody:
-    /// items seeded from the spec do not notify about how they came to be.
-    pub(crate) fn baseline(state: &State) -> Self {
-        let mut seen = BTreeMap::new();
+    /// Nothing announced yet of what `state` holds.
+    pub(crate) fn new(state: &State) -> Self {
+        Webhooks { seen: already_seen(state), deliveries: Vec::new(), outbox: None }
+    }
+
+    /// Forgets what was announced and delivered, for a state started over; the delivering
+    /// task stays connected.
+    pub(crate) fn start_over(&mut self, state: &State) {
+        self.seen = already_seen(state);
+        self.deliveries.clear();
+    }
+
+    /// Every delivery attempt, in the order they ended.
+    pub(crate) fn deliveries(&self) -> &[Delivery] {
+        &self.deliveries
+    }
+
+    /// Finds the changes of `state` since the last look and queues their notifications.
+    pub(crate) fn observe(&mut self, state: &State) {
+        let mut changes = Vec::new();
         for resource in [Resource::Job, Resource::Cluster] {
             for (path, value) in state.views_of(resource.collection()) {
+                let seen = self.seen.entry(path).or_default();
                 let ladder = ladder(resource, &value);
-                seen.insert(path, Seen { last: ladder.last().copied(), emitted: ladder.into_iter().collect() });
-            }
-        }
-        Webhooks { seen, deliveries: Vec::new(), outbox: None }
-    }
-
-    /// Moves the connection to the delivering task over to a new (reset) state.
-    pub(crate) fn hand_over(&mut self, to: &mut Webhooks) {
-        to.outbox = self.outbox.take();
-    }
-}
-
-/// Finds the state changes since the last look and queues their notifications.
-pub(crate) fn observe(state: &mut State) {
-    let mut changes = Vec::new();
-    for resource in [Resource::Job, Resource::Cluster] {
-        for (path, value) in state.views_of(resource.collection()) {
-            let seen = state.webhooks.seen.entry(path).or_default();
-            let ladder = ladder(resource, &value);
-            let target = ladder.last().copied();
-            for event in ladder {
-                let due = if Some(event) == target {
-                    seen.last != Some(event) && (repeatable(event) || !seen.emitted.contains(event))
-                } else {
-                    !seen.emitted.contains(event)
-                };
-                if due {
-                    seen.emitted.insert(event);
-                    seen.last = Some(event);
-                    changes.push((resource, event, value.clone()));
+                let target = ladder.last().copied();
+                for event in ladder {
+                    let due = if Some(event) == target {
+                        seen.last != Some(event) && (repeatable(event) || !seen.emitted.contains(event))
+                    } else {
+                        !seen.emitted.contains(event)
+                    };
+                    if due {
+                        seen.emitted.insert(event);
+                        seen.last = Some(event);
+                        changes.push((resource, event, value.clone()));
+                    }
                 }
             }
         }
-    }
-    if changes.is_empty() {
-        return;
-    }
-    let hooks: Vec<Value> = state
-        .views_of("/hooks")
-        .into_iter()
-        .map(|(_, hook)| hook)
-        .filter(|hook| hook.get("type").and_then(Value::as_str) == Some("web"))
-        .filter(|hook| hook.get("active").and_then(Value::as_bool).unwrap_or(true))
-        .collect();
-    let Some(outbox) = &state.webhooks.outbox else { return };
-    for (resource, event, value) in changes {
-        debug_assert!(event.starts_with(resource.prefix()));
-        for hook in hooks.iter().filter(|hook| subscribes(hook, event)) {
-            let (Some(hook_id), Some(url)) = (id_of(hook), hook.pointer("/settings/url").and_then(Value::as_str))
-            else {
-                continue;
-            };
-            // The spec's example hooks are on reserved names; the fake never sends there.
-            if !is_loopback(url) {
-                continue;
+        if changes.is_empty() {
+            return;
+        }
+        let hooks: Vec<Value> = state
+            .views_of("/hooks")
+            .into_iter()
+            .map(|(_, hook)| hook)
+            .filter(|hook| hook.get("type").and_then(Value::as_str) == Some("web"))
+            .filter(|hook| hook.get("active").and_then(Value::as_bool).unwrap_or(true))
+            .collect();
+        let Some(outbox) = &self.outbox else { return };
+        for (resource, event, value) in changes {
+            debug_assert!(event.starts_with(resource.prefix()));
+            for hook in hooks.iter().filter(|hook| subscribes(hook, event)) {
+                let (Some(hook_id), Some(url)) = (id_of(hook), hook.pointer("/settings/url").and_then(Value::as_str))
+                else {
+                    continue;
+                };
+                // The spec's example hooks are on reserved names; the fake never sends there.
+                if !is_loopback(url) {
+                    continue;
+                }
+                let salt = hook.get("salt").and_then(Value::as_str).unwrap_or("");
+                let _ = outbox.send(Notification {
+                    hook_id,
+                    event,
+                    url: url.to_owned(),
+                    signature: signature(hook_id, event, url, salt),
+                    payload: json!({ "event": event, "hook_id": hook_id, "resource": value }),
+                });
             }
-            let salt = hook.get("salt").and_then(Value::as_str).unwrap_or("");
-            let _ = outbox.send(Notification {
-                hook_id,
-                event,
-                url: url.to_owned(),
-                signature: signature(hook_id, event, url, salt),
-                payload: json!({ "event": event, "hook_id": hook_id, "resource": value }),
-            });
         }
     }
+}
+
+/// What the state's jobs and clusters have already gone through, announced to nobody:
+/// items seeded from the spec do not notify about how they came to be.
+fn already_seen(state: &State) -> BTreeMap<String, Seen> {
+    let mut seen = BTreeMap::new();
+    for resource in [Resource::Job, Resource::Cluster] {
+        for (path, value) in state.views_of(resource.collection()) {
+            let ladder = ladder(resource, &value);
+            seen.insert(path, Seen { last: ladder.last().copied(), emitted: ladder.into_iter().collect() });
+        }
+    }
+    seen
 }
 
 /// Deliveries go to loopback over plain HTTP; reqwest still wants a TLS backend, and is
@@ -339,15 +352,16 @@ fn loopback_tls() -> rustls::ClientConfig {
         .with_no_client_auth()
 }
 
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|p| p.into_inner())
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Connects the state's outbox to a task that delivers, hook by hook in order, and looks
-/// for changes every tick; aborting the task stops every delivery under way.
-pub(crate) fn spawn(state: Arc<Mutex<State>>) -> tokio::task::JoinHandle<()> {
+/// Connects the outbox to a task that delivers, hook by hook in order, and looks for
+/// changes of `state` every tick; aborting the task stops every delivery under way. The
+/// state is locked before the web hooks, wherever both are.
+pub(crate) fn spawn(state: Arc<Mutex<State>>, webhooks: Arc<Mutex<Webhooks>>) -> tokio::task::JoinHandle<()> {
     let (sender, mut outbox) = mpsc::unbounded_channel();
-    lock(&state).webhooks.outbox = Some(sender);
+    lock(&webhooks).outbox = Some(sender);
     tokio::spawn(async move {
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -362,17 +376,18 @@ pub(crate) fn spawn(state: Arc<Mutex<State>>) -> tokio::task::JoinHandle<()> {
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    observe(&mut lock(&state));
+                    let state = lock(&state);
+                    lock(&webhooks).observe(&state);
                 }
                 Some(notification) = outbox.recv() => {
                     // One queue per hook, so a receiver hears of changes in the order they
                     // happened (a retried notification holds up the ones after it).
                     let queue = queues.entry(notification.hook_id).or_insert_with(|| {
                         let (queue, mut pending) = mpsc::unbounded_channel::<Notification>();
-                        let (state, client) = (state.clone(), client.clone());
+                        let (webhooks, client) = (webhooks.clone(), client.clone());
                         workers.spawn(async move {
                             while let Some(notification) = pending.recv().await {
-                                deliver(&state, &client, notification).await;
+                                deliver(&webhooks, &client, notification).await;
                             }
                         });
                         queue
@@ -384,7 +399,7 @@ pub(crate) fn spawn(state: Arc<Mutex<State>>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-async fn deliver(state: &Mutex<State>, client: &reqwest::Client, n: Notification) {
+async fn deliver(webhooks: &Mutex<Webhooks>, client: &reqwest::Client, n: Notification) {
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {
         let sent = client
@@ -410,7 +425,7 @@ async fn deliver(state: &Mutex<State>, client: &reqwest::Client, n: Notification
             payload: n.payload.clone(),
         };
         let done = delivery.succeeded();
-        lock(state).webhooks.deliveries.push(delivery);
+        lock(webhooks).deliveries.push(delivery);
         if done {
             return;
         }

@@ -1,9 +1,9 @@
 //! The spec's examples as Rust, for the code the build scripts of `xplenty-tests` and
 //! `xplenty-fake` include: one call per operation with every parameter and the body set
 //! to the spec's examples ([`example_calls`]), the wire tests and the fake's
-//! `call_documented` made of those calls, the table of decoders, and the fake's tables of
-//! what the spec documents and validates. Everything is built with `quote!` and printed
-//! by prettyplease, so the emitted code is Rust by construction.
+//! `call_documented` made of those calls, the table of decoders, and the fake's table of
+//! what the spec documents and validates of each operation. Everything is built with
+//! `quote!` and printed by prettyplease, so the emitted code is Rust by construction.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -202,64 +202,6 @@ pub fn decoders(type_names: &[String]) -> String {
     })
 }
 
-/// The fake's `DOCUMENTED`, one row per operation in the order given: the success status,
-/// example, schema and its fields, the request body's required fields and the path
-/// parameters' examples.
-pub fn documented_table(root: &Value, operations: &[Operation]) -> String {
-    let rows = operations.iter().map(|op| {
-        let raw = &root["paths"][&op.path][op.method.to_lowercase()];
-        let example = success_example(root, raw, op.status).map(Value::to_string).unwrap_or_default();
-        let (schema, has_body) = match &op.success {
-            SuccessBody::Empty => (String::new(), false),
-            SuccessBody::Boolean => (String::new(), true),
-            SuccessBody::Schema(name) | SuccessBody::Array(name) => (name.clone(), true),
-        };
-        let names = |pointer: &str| -> Vec<String> {
-            match root.pointer(pointer) {
-                Some(Value::Array(list)) => list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
-                Some(Value::Object(map)) => map.keys().cloned().collect(),
-                _ => Vec::new(),
-            }
-        };
-        let required = op
-            .request_body
-            .as_ref()
-            .map(|body| names(&format!("/components/schemas/{body}/required")))
-            .unwrap_or_default();
-        // A union's fields are those of its members (a connection of any type).
-        let mut fields = names(&format!("/components/schemas/{schema}/properties"));
-        let members = root.pointer(&format!("/components/schemas/{schema}/oneOf")).and_then(Value::as_array);
-        for member in members.into_iter().flatten().filter_map(|m| m["$ref"].as_str()) {
-            fields.extend(names(&format!("{}/properties", member.trim_start_matches('#'))));
-        }
-        fields.sort();
-        fields.dedup();
-        let path_examples = op
-            .parameters
-            .iter()
-            .filter(|p| p.location == Location::Path)
-            .filter_map(|p| Some((p.name.as_str(), plain(p.raw.get("example")?))))
-            .map(|(name, example)| quote!((#name, #example)));
-        let (id, status) = (&op.id, Literal::u16_unsuffixed(op.status));
-        quote! {
-            Documented {
-                id: #id,
-                status: #status,
-                example: #example,
-                schema: #schema,
-                has_body: #has_body,
-                required: &[#(#required),*],
-                fields: &[#(#fields),*],
-                path_examples: &[#(#path_examples),*],
-            },
-        }
-    });
-    unparse(quote! {
-        /// What the spec documents of each operation, sorted by id.
-        pub(crate) static DOCUMENTED: &[Documented] = &[#(#rows)*];
-    })
-}
-
 /// The vendor extension on a request body that declares the forms the service accepts
 /// besides flat JSON (see `spec/README.md`): `wrapper` (the resource name Rails wraps the
 /// fields in), `forms` (`wrapped`, `form`, `query`) and `aliases` (a field the service
@@ -267,75 +209,130 @@ pub fn documented_table(root: &Value, operations: &[Operation]) -> String {
 /// checks read it.
 pub const ACCEPTS_EXTENSION: &str = "x-accepts";
 
-/// The fake's `VALIDATION`, one row per operation in the order given: the JSON Schemas
-/// (by [`crate::to_json_schema`], the code the spec's own tests use) of its path and query
-/// parameters, its request body and its success answer, as JSON text, each also as the
-/// spec writes it (without the tolerant widening), the rules its body is refused by in
-/// words (`xplenty_api::body_rules`), and what the request body's [`ACCEPTS_EXTENSION`]
-/// declares.
-pub fn validation_table(root: &Value, operations: &[Operation]) -> String {
+/// The fake's `OPERATION_SPECS`, one row per operation in the order given (the fake looks
+/// rows up by binary search, so give them sorted by id): the operation's id, what the spec
+/// documents of it and what its requests and answer are checked against.
+pub fn operation_table(root: &Value, operations: &[Operation]) -> String {
     let rows = operations.iter().map(|op| {
-        let raw = &root["paths"][&op.path][op.method.to_lowercase()];
-        let entries = op.parameters.iter().map(|p| {
-            let schema = crate::to_json_schema(root, p.raw.get("schema").unwrap_or(&Value::Null)).to_string();
-            let location = match p.location {
-                Location::Path => "path",
-                Location::Query => "query",
-            };
-            let (name, required, joined) = (&p.name, p.required, p.comma_joined);
-            quote!(Param { name: #name, location: #location, required: #required, joined: #joined, schema: #schema },)
-        });
-        let body = raw.get("requestBody").map(|b| resolve(root, b));
-        let body_schema = body
-            .and_then(|b| b.pointer("/content/application~1json/schema"))
-            .map(|s| crate::to_json_schema(root, s).to_string())
-            .unwrap_or_default();
-        let body_strict = body
-            .and_then(|b| b.pointer("/content/application~1json/schema"))
-            .map(|s| crate::json_schema::to_strict_json_schema(root, s).to_string())
-            .unwrap_or_default();
-        let body_required = body.is_some_and(|b| b["required"] == Value::Bool(true));
-        let rules = body
-            .and_then(|b| b.pointer("/content/application~1json/schema"))
-            .map(|s| crate::body_rules::BodyRules::of(root, s))
-            .unwrap_or_default()
-            .tokens(&quote!(::xplenty_api::body_rules), |_| false);
-        let accepts = body.and_then(|b| b.get(ACCEPTS_EXTENSION));
-        let wrapper = accepts.and_then(|a| a["wrapper"].as_str()).unwrap_or_default();
-        let forms: Vec<&str> =
-            accepts.and_then(|a| a["forms"].as_array()).into_iter().flatten().filter_map(Value::as_str).collect();
-        let aliases = accepts
-            .and_then(|a| a["aliases"].as_object())
-            .into_iter()
-            .flatten()
-            .filter_map(|(from, to)| Some((from.as_str(), to.as_str()?)))
-            .map(|(from, to)| quote!((#from, #to)));
-        let answer_schema = raw
-            .pointer(&format!("/responses/{}", op.status))
-            .map(|r| resolve(root, r))
-            .and_then(|r| r.pointer("/content/application~1vnd.xplenty+json/schema"));
-        let answer = answer_schema.map(|s| crate::to_json_schema(root, s).to_string()).unwrap_or_default();
-        let answer_strict =
-            answer_schema.map(|s| crate::json_schema::to_strict_json_schema(root, s).to_string()).unwrap_or_default();
-        let id = &op.id;
-        quote! {
-            Validation {
-                id: #id,
-                params: &[#(#entries)*],
-                body_required: #body_required,
-                body: #body_schema,
-                body_strict: #body_strict,
-                rules: #rules,
-                accepts: Accepts { wrapper: #wrapper, forms: &[#(#forms),*], aliases: &[#(#aliases),*] },
-                answer: #answer,
-                answer_strict: #answer_strict,
-            },
-        }
+        let (id, documented, validation) = (&op.id, documented_row(root, op), validation_row(root, op));
+        quote!(OperationSpec::new(#id, #documented, #validation),)
     });
+    let count = operations.len();
     unparse(quote! {
-        /// The JSON Schemas of each operation's requests and answer, sorted by id.
-        pub(crate) static VALIDATION: &[Validation] = &[#(#rows)*];
+        /// What the spec says of each operation, sorted by id.
+        pub(crate) static OPERATION_SPECS: [OperationSpec; #count] = [#(#rows)*];
     })
+}
+
+/// What the spec documents of one operation, as the fake's `Documented`: the success
+/// status, example, schema and its fields, the request body's required fields and the path
+/// parameters' examples.
+fn documented_row(root: &Value, op: &Operation) -> TokenStream {
+    let raw = &root["paths"][&op.path][op.method.to_lowercase()];
+    let example = success_example(root, raw, op.status).map(Value::to_string).unwrap_or_default();
+    let (schema, has_body) = match &op.success {
+        SuccessBody::Empty => (String::new(), false),
+        SuccessBody::Boolean => (String::new(), true),
+        SuccessBody::Schema(name) | SuccessBody::Array(name) => (name.clone(), true),
+    };
+    let names = |pointer: &str| -> Vec<String> {
+        match root.pointer(pointer) {
+            Some(Value::Array(list)) => list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            Some(Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    };
+    let required =
+        op.request_body.as_ref().map(|body| names(&format!("/components/schemas/{body}/required"))).unwrap_or_default();
+    // A union's fields are those of its members (a connection of any type).
+    let mut fields = names(&format!("/components/schemas/{schema}/properties"));
+    let members = root.pointer(&format!("/components/schemas/{schema}/oneOf")).and_then(Value::as_array);
+    for member in members.into_iter().flatten().filter_map(|m| m["$ref"].as_str()) {
+        fields.extend(names(&format!("{}/properties", member.trim_start_matches('#'))));
+    }
+    fields.sort();
+    fields.dedup();
+    let path_examples = op
+        .parameters
+        .iter()
+        .filter(|p| p.location == Location::Path)
+        .filter_map(|p| Some((p.name.as_str(), plain(p.raw.get("example")?))))
+        .map(|(name, example)| quote!((#name, #example)));
+    let status = Literal::u16_unsuffixed(op.status);
+    quote! {
+        Documented {
+            status: #status,
+            example: #example,
+            schema: #schema,
+            has_body: #has_body,
+            required: &[#(#required),*],
+            fields: &[#(#fields),*],
+            path_examples: &[#(#path_examples),*],
+        }
+    }
+}
+
+/// What the spec says one operation's requests and success answer look like, as the
+/// fake's `Validation`: the JSON Schemas (by [`crate::to_json_schema`], the code the spec's
+/// own tests use) of its path and query parameters, its request body and its success
+/// answer, as JSON text, each also as the spec writes it (without the tolerant widening),
+/// the rules its body is refused by in words (`xplenty_api::body_rules`), and what the
+/// request body's [`ACCEPTS_EXTENSION`] declares.
+fn validation_row(root: &Value, op: &Operation) -> TokenStream {
+    let raw = &root["paths"][&op.path][op.method.to_lowercase()];
+    let entries = op.parameters.iter().map(|p| {
+        let schema = crate::to_json_schema(root, p.raw.get("schema").unwrap_or(&Value::Null)).to_string();
+        let location = match p.location {
+            Location::Path => "path",
+            Location::Query => "query",
+        };
+        let (name, required, joined) = (&p.name, p.required, p.comma_joined);
+        quote!(Param { name: #name, location: #location, required: #required, joined: #joined, schema: #schema },)
+    });
+    let body = raw.get("requestBody").map(|b| resolve(root, b));
+    let body_schema = body
+        .and_then(|b| b.pointer("/content/application~1json/schema"))
+        .map(|s| crate::to_json_schema(root, s).to_string())
+        .unwrap_or_default();
+    let body_strict = body
+        .and_then(|b| b.pointer("/content/application~1json/schema"))
+        .map(|s| crate::json_schema::to_strict_json_schema(root, s).to_string())
+        .unwrap_or_default();
+    let body_required = body.is_some_and(|b| b["required"] == Value::Bool(true));
+    let rules = body
+        .and_then(|b| b.pointer("/content/application~1json/schema"))
+        .map(|s| crate::body_rules::BodyRules::of(root, s))
+        .unwrap_or_default()
+        .tokens(&quote!(::xplenty_api::body_rules), |_| false);
+    let accepts = body.and_then(|b| b.get(ACCEPTS_EXTENSION));
+    let wrapper = accepts.and_then(|a| a["wrapper"].as_str()).unwrap_or_default();
+    let forms: Vec<&str> =
+        accepts.and_then(|a| a["forms"].as_array()).into_iter().flatten().filter_map(Value::as_str).collect();
+    let aliases = accepts
+        .and_then(|a| a["aliases"].as_object())
+        .into_iter()
+        .flatten()
+        .filter_map(|(from, to)| Some((from.as_str(), to.as_str()?)))
+        .map(|(from, to)| quote!((#from, #to)));
+    let answer_schema = raw
+        .pointer(&format!("/responses/{}", op.status))
+        .map(|r| resolve(root, r))
+        .and_then(|r| r.pointer("/content/application~1vnd.xplenty+json/schema"));
+    let answer = answer_schema.map(|s| crate::to_json_schema(root, s).to_string()).unwrap_or_default();
+    let answer_strict =
+        answer_schema.map(|s| crate::json_schema::to_strict_json_schema(root, s).to_string()).unwrap_or_default();
+    quote! {
+        Validation {
+            params: &[#(#entries)*],
+            body_required: #body_required,
+            body: #body_schema,
+            body_strict: #body_strict,
+            rules: #rules,
+            accepts: Accepts { wrapper: #wrapper, forms: &[#(#forms),*], aliases: &[#(#aliases),*] },
+            answer: #answer,
+            answer_strict: #answer_strict,
+        }
+    }
 }
 
 /// Code that fails to compile with `error`: what a build script writes in place of code it
@@ -525,8 +522,7 @@ mod tests {
             ("wire_tests", wire_tests(&calls)),
             ("documented_calls", documented_calls(&calls)),
             ("decoders", decoders(&names)),
-            ("documented_table", documented_table(&raw, &operations)),
-            ("validation_table", validation_table(&raw, &operations)),
+            ("operation_table", operation_table(&raw, &operations)),
             ("compile_error", compile_error(&"no")),
         ] {
             syn::parse_file(&code).unwrap_or_else(|e| panic!("{what} is not Rust: {e}\n{code}"));
@@ -537,11 +533,12 @@ mod tests {
     }
 
     #[test]
-    fn the_tables_have_a_row_per_operation() {
+    fn the_table_has_one_row_per_operation() {
         let (raw, operations) = tiny();
-        assert_eq!(documented_table(&raw, &operations).matches("Documented {").count(), operations.len());
-        assert_eq!(validation_table(&raw, &operations).matches("Validation {").count(), operations.len());
-        let validation = validation_table(&raw, &operations);
-        assert!(validation.contains(r#"name: "offset""#), "{validation}");
+        let table = operation_table(&raw, &operations);
+        for row in ["OperationSpec::new(", "Documented {", "Validation {"] {
+            assert_eq!(table.matches(row).count(), operations.len(), "{row}");
+        }
+        assert!(table.contains(r#"name: "offset""#), "{table}");
     }
 }

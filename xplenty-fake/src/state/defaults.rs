@@ -5,6 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::spec::{Validation, operation_spec};
+
 /// One default: collection, field, value as JSON text, docs source. In a string value,
 /// `{id}` stands for the new item's id.
 pub(crate) struct FieldDefault {
@@ -110,13 +112,12 @@ fn property_names(schema: &Value, into: &mut Vec<String>) {
     }
 }
 
-/// The fields a request of `operation` may set: the properties of its body schema. The
+/// The fields a request may set: the properties of its body schema (`validation.body`). The
 /// rest of what the answer shows (ids, counts, `owner_id`, status, timestamps, urls) is
 /// the service's to set, and a request's values for them are ignored.
-pub(crate) fn writable(operation: &str) -> Vec<String> {
+pub(crate) fn writable(validation: &Validation) -> Vec<String> {
     let mut names = Vec::new();
-    let body = crate::validate::validation(operation).map_or("", |v| v.body);
-    if let Ok(schema) = serde_json::from_str::<Value>(body) {
+    if let Ok(schema) = serde_json::from_str::<Value>(validation.body) {
         property_names(&schema, &mut names);
     }
     names
@@ -125,7 +126,7 @@ pub(crate) fn writable(operation: &str) -> Vec<String> {
 /// The member schemas of the discriminated answer of `operation` (such as `get_hook`),
 /// each with the tags that select it.
 fn members(operation: &str) -> Vec<(Vec<String>, Value)> {
-    let answer = crate::validate::validation(operation).map_or("", |v| v.answer);
+    let answer = operation_spec(operation).map_or("", |row| row.validation.answer);
     let Ok(schema) = serde_json::from_str::<Value>(answer) else { return Vec::new() };
     let branches = schema.get("anyOf").and_then(Value::as_array).cloned().unwrap_or_default();
     branches
