@@ -6,18 +6,21 @@
 //!   with `main` by default) and the working tree, each change marked breaking or not
 //!   (see [`mod@api_diff`]); `regen` ends with the same summary;
 //! - `gen-stats`: how long each generation stage takes and how much it emits;
+//! - `semver`: the public API of `xplenty-api` against its last release, by
+//!   cargo-semver-checks; fails on a break the CHANGELOG does not name (see [`mod@semver`]);
 //! - `bench`: the client benchmarks, the generator's stages, then a one-field spec edit
 //!   with regen and build, and cold builds (see [`mod@bench`]).
 
 mod api_diff;
 mod bench;
 mod regen;
+mod semver;
 
 use std::process::ExitCode;
 
 use regen::{Mode, workspace_root};
 
-const USAGE: &str = "usage: cargo xtask <regen | check | api-diff [REV] | gen-stats | bench>";
+const USAGE: &str = "usage: cargo xtask <regen | check | api-diff [REV] | gen-stats | semver | bench>";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1);
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
         Some("check") => regen(Mode::Check),
         Some("api-diff") => api_diff(std::env::args().nth(2)),
         Some("gen-stats") => gen_stats(),
+        Some("semver") => semver::run(),
         Some("bench") => bench::run(),
         _ => Err(USAGE.to_owned()),
     };
