@@ -143,10 +143,11 @@ fn breaks(report: &str) -> Vec<Break> {
             listing = true;
         } else if line.trim().is_empty() {
             listing = false;
-        } else if listing && let Some(lint) = &lint {
-            if let Some(item) = item_of(line) {
-                out.push(Break { lint: lint.clone(), item });
-            }
+        } else if listing
+            && let Some(lint) = &lint
+            && let Some(item) = item_of(line)
+        {
+            out.push(Break { lint: lint.clone(), item });
         }
     }
     out
