@@ -3,9 +3,9 @@
 //!
 //! The release is the commit the CHANGELOG's last version names ("Released as commit
 //! `<sha>`"). Both APIs are read from rustdoc's JSON, built with the workspace's own
-//! toolchain (`RUSTC_BOOTSTRAP` unlocks the JSON output on stable): the current one in
-//! the workspace's target directory, which the docs step has already filled, the
-//! release's in a worktree of its commit. Every break the checker reports must be named
+//! toolchain (`RUSTC_BOOTSTRAP` unlocks the JSON output on stable), the current one and
+//! the release's (from a worktree of its commit) in the workspace's target directory,
+//! whose dependencies the docs step has already built. Every break the checker reports must be named
 //! in the Unreleased section: by its type (`ConnectionType` for a removed variant of it),
 //! by its full path, or, for a change across many items, by the checker's lint id
 //! (`enum_marked_non_exhaustive`).
@@ -28,8 +28,10 @@ pub fn run() -> Result<(), String> {
     let unreleased = unreleased(&changelog);
     ensure_checker()?;
 
+    // One target directory for both: the release shares most dependencies' builds with
+    // the working tree. Each JSON is copied out before the other overwrites it.
     let target = root.join("target");
-    let current = rustdoc_json(&root, &target)?;
+    let current = rustdoc_json(&root, &target, "current")?;
     let baseline_tree = target.join("semver").join(format!("xplenty-{version}"));
     let present =
         Command::new("git").current_dir(&root).args(["cat-file", "-e", &format!("{commit}^{{commit}}")]).output();
@@ -45,7 +47,7 @@ pub fn run() -> Result<(), String> {
             Command::new("git").current_dir(&root).args(["worktree", "add", "--detach", "--force", tree, &commit]),
         )?;
     }
-    let baseline = rustdoc_json(&baseline_tree, &target.join("semver").join("target"))?;
+    let baseline = rustdoc_json(&baseline_tree, &target, &version)?;
 
     let output = Command::new("cargo")
         .current_dir(&root)
@@ -186,8 +188,9 @@ fn ensure_checker() -> Result<(), String> {
     )
 }
 
-/// Builds `xplenty-api`'s rustdoc JSON in the workspace at `tree`, into `target`.
-fn rustdoc_json(tree: &Path, target: &Path) -> Result<PathBuf, String> {
+/// Builds `xplenty-api`'s rustdoc JSON in the workspace at `tree`, into `target`, and
+/// keeps it as `target/semver/<name>.json`.
+fn rustdoc_json(tree: &Path, target: &Path, name: &str) -> Result<PathBuf, String> {
     run_quiet(
         Command::new("cargo")
             .current_dir(tree)
@@ -196,7 +199,11 @@ fn rustdoc_json(tree: &Path, target: &Path) -> Result<PathBuf, String> {
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_DIR", target),
     )?;
-    Ok(target.join("doc").join("xplenty_api.json"))
+    let kept = target.join("semver").join(format!("{name}.json"));
+    std::fs::create_dir_all(target.join("semver")).map_err(|e| format!("target/semver: {e}"))?;
+    std::fs::copy(target.join("doc").join("xplenty_api.json"), &kept)
+        .map_err(|e| format!("{}: {e}", kept.display()))?;
+    Ok(kept)
 }
 
 fn run_quiet(command: &mut Command) -> Result<(), String> {
