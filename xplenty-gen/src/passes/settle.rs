@@ -1,5 +1,5 @@
 //! Settles at generation what every request of an operation carries, so the runtime
-//! hooks need not undo what progenitor wrote: the API's vendor `Accept` instead of
+//! need not undo what progenitor wrote: the API's vendor `Accept` instead of
 //! `application/json`, no `api-version` header (the version is in `Accept`), and, for a
 //! global operation, the host root as its base instead of the account's.
 
