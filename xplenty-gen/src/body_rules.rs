@@ -90,7 +90,7 @@ fn required_rules(raw: &Value, schema: &Value, when: &str) -> Vec<Rule> {
 }
 
 /// A string enum's values (through a `$ref` or a single `allOf`); empty for anything else.
-fn enum_values(raw: &Value, schema: &Value) -> Vec<String> {
+pub(crate) fn enum_values(raw: &Value, schema: &Value) -> Vec<String> {
     let schema = resolve(raw, schema);
     if let Some([only]) = schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
         return enum_values(raw, only);

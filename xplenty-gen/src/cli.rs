@@ -27,7 +27,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
-use crate::body_rules::{BodyRules, union_members};
+use crate::body_rules::{BodyRules, enum_values, union_members};
 use crate::spec::model::resolve;
 use crate::{GenError, Location, Operation, SuccessBody};
 
@@ -220,13 +220,7 @@ fn kind_of(raw: &Value, schema: &Value) -> Kind {
         return kind_of(raw, only);
     }
     match schema.get("type").and_then(Value::as_str) {
-        Some("string") => Kind::String(
-            schema
-                .get("enum")
-                .and_then(Value::as_array)
-                .map(|values| values.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default(),
-        ),
+        Some("string") => Kind::String(enum_values(raw, schema)),
         Some("integer") => Kind::Integer,
         Some("number") => Kind::Number,
         Some("boolean") => Kind::Boolean,

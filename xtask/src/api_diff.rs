@@ -13,10 +13,10 @@
 //! - not breaking: anything added that is optional, a new operation or schema, a new enum
 //!   value or union tag (open enums), descriptions.
 
+use crate::process::git;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -312,15 +312,6 @@ pub fn print(rev: &str, changes: &[Change]) {
     for change in changes {
         println!("  {change}");
     }
-}
-
-fn git(root: &Path, args: &[&str]) -> Result<String, String> {
-    let output =
-        Command::new("git").args(args).current_dir(root).output().map_err(|e| format!("cannot run git: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()));
-    }
-    String::from_utf8(output.stdout).map_err(|e| format!("git {}: {e}", args.join(" ")))
 }
 
 #[cfg(test)]

@@ -174,8 +174,7 @@ fn cargo_output(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Result<Stri
 }
 
 fn cargo_command(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    command.current_dir(dir).args(args);
+    let mut command = crate::process::cargo(dir, args);
     for (key, value) in env {
         command.env(key, value);
     }

@@ -13,6 +13,7 @@
 
 mod api_diff;
 mod bench;
+mod process;
 mod regen;
 mod semver;
 

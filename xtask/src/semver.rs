@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::process::{cargo, git, output};
 use crate::regen::workspace_root;
 
 /// The pinned checker; its rustdoc JSON formats cover the workspace's toolchain.
@@ -33,9 +34,7 @@ pub fn run() -> Result<(), String> {
     let target = root.join("target");
     let current = rustdoc_json(&root, &target, "current")?;
     let baseline_tree = target.join("semver").join(format!("xplenty-{version}"));
-    let present =
-        Command::new("git").current_dir(&root).args(["cat-file", "-e", &format!("{commit}^{{commit}}")]).output();
-    if !present.is_ok_and(|o| o.status.success()) {
+    if git(&root, &["cat-file", "-e", &format!("{commit}^{{commit}}")]).is_err() {
         // A shallow clone: nothing to compare with, which is not a break.
         println!("public API: the release commit {commit} is not in this clone; not compared");
         return Ok(());
@@ -43,15 +42,12 @@ pub fn run() -> Result<(), String> {
     if !baseline_tree.join("Cargo.toml").exists() {
         let _ = std::fs::remove_dir_all(&baseline_tree);
         let tree = baseline_tree.to_str().ok_or("the target directory's path is not UTF-8")?;
-        run_quiet(
-            Command::new("git").current_dir(&root).args(["worktree", "add", "--detach", "--force", tree, &commit]),
-        )?;
+        git(&root, &["worktree", "add", "--detach", "--force", tree, &commit])?;
     }
     let baseline = rustdoc_json(&baseline_tree, &target, &version)?;
 
-    let output = Command::new("cargo")
-        .current_dir(&root)
-        .args(["semver-checks", "--color", "never", "--release-type", "minor", "--baseline-rustdoc"])
+    // Not `output`: a report of breaks ends with a failure status, and is read either way.
+    let output = cargo(&root, &["semver-checks", "--color", "never", "--release-type", "minor", "--baseline-rustdoc"])
         .arg(&baseline)
         .arg("--current-rustdoc")
         .arg(&current)
@@ -176,9 +172,9 @@ fn ensure_checker() -> Result<(), String> {
         return Ok(());
     }
     println!("building {wanted} once for this machine (a few minutes)");
-    run_quiet(
-        Command::new("cargo")
-            .args(["install", "--locked", "--quiet", &format!("cargo-semver-checks@{CHECKER_VERSION}")])
+    let checker = format!("cargo-semver-checks@{CHECKER_VERSION}");
+    output(
+        cargo(&workspace_root(), &["install", "--locked", "--quiet", &checker])
             // The checker's own release profile (fat LTO, one codegen unit) builds four
             // times longer for a tool that runs for a second.
             .env("CARGO_PROFILE_RELEASE_LTO", "false")
@@ -186,33 +182,26 @@ fn ensure_checker() -> Result<(), String> {
             .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
             .env("CARGO_PROFILE_RELEASE_DEBUG", "0"),
     )
+    .map(drop)
 }
 
 /// Builds `xplenty-api`'s rustdoc JSON in the workspace at `tree`, into `target`, and
 /// keeps it as `target/semver/<name>.json`.
 fn rustdoc_json(tree: &Path, target: &Path, name: &str) -> Result<PathBuf, String> {
-    run_quiet(
-        Command::new("cargo")
-            .current_dir(tree)
-            .args(["rustdoc", "--quiet", "-p", "xplenty-api", "--lib", "--", "-Zunstable-options", "--output-format"])
-            .arg("json")
-            .env("RUSTC_BOOTSTRAP", "1")
-            .env("CARGO_TARGET_DIR", target),
+    output(
+        cargo(
+            tree,
+            &["rustdoc", "--quiet", "-p", "xplenty-api", "--lib", "--", "-Zunstable-options", "--output-format"],
+        )
+        .arg("json")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_DIR", target),
     )?;
     let kept = target.join("semver").join(format!("{name}.json"));
     std::fs::create_dir_all(target.join("semver")).map_err(|e| format!("target/semver: {e}"))?;
     std::fs::copy(target.join("doc").join("xplenty_api.json"), &kept)
         .map_err(|e| format!("{}: {e}", kept.display()))?;
     Ok(kept)
-}
-
-fn run_quiet(command: &mut Command) -> Result<(), String> {
-    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed:\n{}", String::from_utf8_lossy(&output.stderr)))
-    }
 }
 
 #[cfg(test)]
