@@ -476,12 +476,8 @@ impl<'o> Parts<'o> {
             // Its id is taken too: a body field of the same name becomes `--field-<name>`.
             self.take(&input.flag)?;
             self.args.push(arg_tokens(input, true, templated));
-            let (setter, ty) = setter(self.operation, &input.name)?;
-            let (id, kind) = (&input.flag, input.kind.tokens());
             let local = format_ident!("path_{i}");
-            self.parse.push(quote! {
-                let #local = crate::rt::required::<#ty>(m, #id, &#kind)?;
-            });
+            let setter = self.read_parameter(input, &local, quote!(required))?;
             self.build.push(quote! {
                 call = call.#setter(#local);
             });
@@ -501,12 +497,8 @@ impl<'o> Parts<'o> {
                 };
             }
             self.args.push(arg);
-            let (setter, ty) = setter(self.operation, &input.name)?;
-            let (id, kind) = (&input.flag, input.kind.tokens());
             let local = format_ident!("query_{i}");
-            self.parse.push(quote! {
-                let #local = crate::rt::optional::<#ty>(m, #id, &#kind)?;
-            });
+            let setter = self.read_parameter(input, &local, quote!(optional))?;
             self.build.push(quote! {
                 if let Some(value) = #local {
                     call = call.#setter(value);
@@ -514,6 +506,22 @@ impl<'o> Parts<'o> {
             });
         }
         Ok(())
+    }
+
+    /// Reads parameter `input` into `local` at parse time with `crate::rt::<reader>`
+    /// (`required` or `optional`), typed as its setter takes it; returns the setter.
+    fn read_parameter(
+        &mut self,
+        input: &Input,
+        local: &syn::Ident,
+        reader: TokenStream,
+    ) -> Result<syn::Ident, GenError> {
+        let (setter, ty) = setter(self.operation, &input.name)?;
+        let (id, kind) = (&input.flag, input.kind.tokens());
+        self.parse.push(quote! {
+            let #local = crate::rt::#reader::<#ty>(m, #id, &#kind)?;
+        });
+        Ok(setter)
     }
 
     /// The body's fields as flags, `--body`, `--body-template` and the body's checks;
